@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Netfilter fast path for forwarded traffic: private declarations.
+ *
+ * A flow is an established conntrack entry copied into a flowtable as two
+ * entries, one per direction.  Packets that hit an entry at netdev ingress
+ * are NATed, aged and sent to the cached next hop without walking the
+ * forward path.
+ */
+
+#ifndef _NF_FASTPATH_H
+#define _NF_FASTPATH_H
+
+#include <linux/netfilter.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/dst.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_l4proto.h>
+#include <net/netfilter/nf_flow_table.h>
+
+struct nft_pktinfo;
+
+/* What the ingress hook matches on.  Zero-filled before use: the whole
+ * structure is hashed and compared as bytes.
+ */
+struct nf_fp_key {
+	union nf_inet_addr	saddr;
+	union nf_inet_addr	daddr;
+	__be16			sport;
+	__be16			dport;
+	int			iif;
+	u8			l3proto;
+	u8			l4proto;
+	u16			pad;
+};
+
+/* Rewrites that packets of one direction need (NAT). */
+enum {
+	NF_FP_NAT_SADDR	= BIT(0),
+	NF_FP_NAT_DADDR	= BIT(1),
+	NF_FP_NAT_SPORT	= BIT(2),
+	NF_FP_NAT_DPORT	= BIT(3),
+};
+
+/* One direction of a flow: the hash entry and where its packets go. */
+struct nf_fp_dir {
+	struct rhash_head	node;
+	struct nf_fp_key	key;
+	struct dst_entry	*dst;
+	u32			cookie;
+	u16			mtu;
+	u8			dir;
+	u8			nat;
+	int			oif;
+};
+
+enum {
+	NF_FP_FLOW_DEAD,
+};
+
+struct nf_fp_flow {
+	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
+	struct nf_conn		*ct;
+	unsigned long		flags;
+	u32			expires;
+	struct rcu_head		rcu;
+};
+
+static inline struct nf_fp_flow *nf_fp_dir_flow(struct nf_fp_dir *d)
+{
+	return container_of(d - d->dir, struct nf_fp_flow, dir[0]);
+}
+
+/* Counters, per netns and per CPU, shown in /proc/net/nf_fastpath. */
+enum nf_fp_stat {
+	NF_FP_STAT_HIT,
+	NF_FP_STAT_MISS,
+	NF_FP_STAT_SLOW_HEADER,
+	NF_FP_STAT_SLOW_OPTIONS,
+	NF_FP_STAT_SLOW_FRAGMENT,
+	NF_FP_STAT_SLOW_TTL,
+	NF_FP_STAT_SLOW_MTU,
+	NF_FP_STAT_SLOW_TCP_FLAGS,
+	NF_FP_STAT_SLOW_OTHER,
+	NF_FP_STAT_FLOW_ADD,
+	NF_FP_STAT_FLOW_ADD_FAIL,
+	NF_FP_STAT_DEL_TIMEOUT,
+	NF_FP_STAT_DEL_TEARDOWN,
+	NF_FP_STAT_DEL_CT_DYING,
+	NF_FP_STAT_DEL_ROUTE,
+	NF_FP_STAT_DEL_DEVICE,
+	NF_FP_STAT_DEL_FLUSH,
+	NF_FP_STAT_MAX
+};
+
+/* stats.c */
+void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx);
+int nf_fp_stats_init(void);
+void nf_fp_stats_exit(void);
+void nf_fp_stats_show(struct seq_file *seq, struct net *net);
+
+/* table.c */
+int nf_fp_table_init(struct nf_flowtable *ft);
+void nf_fp_table_free(struct nf_flowtable *ft);
+int nf_fp_table_add(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+struct nf_fp_dir *nf_fp_table_lookup(struct nf_flowtable *ft,
+				     const struct nf_fp_key *key);
+void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			enum nf_fp_stat reason);
+void nf_fp_table_flush_dev(struct nf_flowtable *ft,
+			   const struct net_device *dev);
+int nf_fp_tables_init(void);
+void nf_fp_tables_exit(void);
+void nf_fp_tables_show(struct seq_file *seq, struct net *net);
+
+/* flow.c */
+void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
+void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
+
+/* Idle timeout of an offloaded flow: conntrack's per-netns sysctls. */
+static inline u32 nf_fp_timeout(const struct nf_fp_flow *flow)
+{
+	struct net *net = nf_ct_net(flow->ct);
+
+	if (flow->dir[0].key.l4proto == IPPROTO_TCP)
+		return READ_ONCE(nf_tcp_pernet(net)->offload_timeout);
+	return READ_ONCE(nf_udp_pernet(net)->offload_timeout);
+}
+
+static inline void nf_fp_flow_refresh(struct nf_fp_flow *flow)
+{
+	u32 expires = nfct_time_stamp + nf_fp_timeout(flow);
+
+	if (READ_ONCE(flow->expires) != expires)
+		WRITE_ONCE(flow->expires, expires);
+}
+
+/* TCP segments that open or close a connection belong to conntrack. */
+static inline bool nf_fp_tcp_closing(const struct sk_buff *skb,
+				     unsigned int thoff)
+{
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + thoff);
+
+	return th->fin || th->rst || th->syn;
+}
+
+/* nat.c */
+void nf_fp_nat_ipv4(struct sk_buff *skb, unsigned int thoff,
+		    const struct nf_fp_dir *d, const struct nf_fp_key *rev);
+void nf_fp_nat_ipv6(struct sk_buff *skb, unsigned int thoff,
+		    const struct nf_fp_dir *d, const struct nf_fp_key *rev);
+
+/* ip.c, ipv6.c */
+unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state);
+unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state);
+
+/* nft.c */
+int nf_fp_nft_init(void);
+void nf_fp_nft_exit(void);
+
+#endif /* _NF_FASTPATH_H */

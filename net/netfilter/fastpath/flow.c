@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Building a flow from an established conntrack entry, and handing the
+ * entry back to conntrack when the flow leaves the table.
+ */
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/ip6_fib.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <net/netfilter/nf_conntrack_acct.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "fastpath.h"
+
+/* How long conntrack itself keeps an offloaded entry: its own GC pushes
+ * the timeout of entries with IPS_OFFLOAD forward, this only bridges the
+ * time until it next runs.
+ */
+#define NF_FP_CT_HOLD	(24 * 60 * 60 * HZ)
+
+static bool nf_fp_ct_eligible(const struct nf_conn *ct,
+			      enum ip_conntrack_info ctinfo)
+{
+	if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) ||
+	    !test_bit(IPS_SEEN_REPLY_BIT, &ct->status))
+		return false;
+	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
+		return false;
+	if (nfct_help(ct) || nfct_seqadj(ct))
+		return false;
+
+	switch (nf_ct_protonum(ct)) {
+	case IPPROTO_TCP:
+		return READ_ONCE(ct->proto.tcp.state) ==
+		       TCP_CONNTRACK_ESTABLISHED;
+	case IPPROTO_UDP:
+		return true;
+	}
+	return false;
+}
+
+/* Both devices the flow crosses must be hooked by this flowtable. */
+static bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev)
+{
+	struct nft_flowtable *nft_ft = container_of(ft, struct nft_flowtable,
+						    data);
+	struct nft_hook *hook;
+
+	list_for_each_entry_rcu(hook, &nft_ft->hook_list, list) {
+		if (hook->ops.dev == dev)
+			return true;
+	}
+	return false;
+}
+
+/* Route for the direction the current packet does not travel: towards the
+ * sender of the current packet, out of the device it came in on.
+ */
+static struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
+					  const union nf_inet_addr *daddr)
+{
+	struct net *net = nft_net(pkt);
+	struct dst_entry *dst;
+
+	if (nft_pf(pkt) == NFPROTO_IPV4) {
+		struct flowi4 fl4 = {
+			.daddr		= daddr->ip,
+			.flowi4_oif	= nft_in(pkt)->ifindex,
+			.flowi4_mark	= pkt->skb->mark,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		return IS_ERR(rt) ? NULL : &rt->dst;
+	}
+
+	if (IS_ENABLED(CONFIG_IPV6) && nft_pf(pkt) == NFPROTO_IPV6) {
+		struct flowi6 fl6 = {
+			.daddr		= daddr->in6,
+			.flowi6_oif	= nft_in(pkt)->ifindex,
+			.flowi6_mark	= pkt->skb->mark,
+		};
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (!dst->error)
+			return dst;
+		dst_release(dst);
+	}
+	return NULL;
+}
+
+static void nf_fp_key_from_tuple(struct nf_fp_key *key,
+				 const struct nf_conntrack_tuple *t, int iif)
+{
+	memset(key, 0, sizeof(*key));
+	key->saddr = t->src.u3;
+	key->daddr = t->dst.u3;
+	key->sport = t->src.u.all;
+	key->dport = t->dst.u.all;
+	key->iif = iif;
+	key->l3proto = t->src.l3num;
+	key->l4proto = t->dst.protonum;
+}
+
+/* Which header fields packets of @d rewrite to look like the reverse of
+ * the other direction's tuple.
+ */
+static u8 nf_fp_nat_mask(const struct nf_fp_key *k, const struct nf_fp_key *rev)
+{
+	u8 nat = 0;
+
+	if (!nf_inet_addr_cmp(&k->saddr, &rev->daddr))
+		nat |= NF_FP_NAT_SADDR;
+	if (!nf_inet_addr_cmp(&k->daddr, &rev->saddr))
+		nat |= NF_FP_NAT_DADDR;
+	if (k->sport != rev->dport)
+		nat |= NF_FP_NAT_SPORT;
+	if (k->dport != rev->sport)
+		nat |= NF_FP_NAT_DPORT;
+	return nat;
+}
+
+static int nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
+			       u8 l3proto)
+{
+	if (dst_xfrm(dst))
+		return -EOPNOTSUPP;
+
+	d->dst = dst;
+	d->oif = dst->dev->ifindex;
+	if (l3proto == NFPROTO_IPV4) {
+		d->mtu = min(ip_dst_mtu_maybe_forward(dst, true), 0xffffU);
+	} else {
+		d->mtu = min(ip6_dst_mtu_maybe_forward(dst, true), 0xffffU);
+		d->cookie = rt6_get_cookie(dst_rt6_info(dst));
+	}
+	return 0;
+}
+
+static struct nf_fp_flow *nf_fp_flow_build(const struct nft_pktinfo *pkt,
+					   struct nf_conn *ct,
+					   enum ip_conntrack_dir dir)
+{
+	const struct net_device *in = nft_in(pkt), *out = nft_out(pkt);
+	struct dst_entry *fwd, *back;
+	struct nf_fp_flow *flow;
+	int i;
+
+	fwd = skb_dst(pkt->skb);
+	if (!fwd || !dst_hold_safe(fwd))
+		return NULL;
+
+	back = nf_fp_route_back(pkt, &ct->tuplehash[dir].tuple.src.u3);
+	if (!back)
+		goto err_fwd;
+	if (back->dev != in)
+		goto err_back;
+
+	flow = kzalloc(sizeof(*flow), GFP_ATOMIC);
+	if (!flow)
+		goto err_back;
+
+	flow->ct = ct;
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		flow->dir[i].dir = i;
+		nf_fp_key_from_tuple(&flow->dir[i].key,
+				     &ct->tuplehash[i].tuple,
+				     i == dir ? in->ifindex : out->ifindex);
+	}
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		flow->dir[i].nat = nf_fp_nat_mask(&flow->dir[i].key,
+						  &flow->dir[!i].key);
+
+	if (nf_fp_dir_set_route(&flow->dir[dir], fwd, nft_pf(pkt)) ||
+	    nf_fp_dir_set_route(&flow->dir[!dir], back, nft_pf(pkt))) {
+		kfree(flow);
+		goto err_back;
+	}
+	return flow;
+
+err_back:
+	dst_release(back);
+err_fwd:
+	dst_release(fwd);
+	return NULL;
+}
+
+/* The flow_offload expression: move this packet's connection into @ft. */
+void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_fp_flow *flow;
+	struct nf_conn *ct;
+	struct net *net;
+
+	ct = nf_ct_get(pkt->skb, &ctinfo);
+	if (!ct || !nf_fp_ct_eligible(ct, ctinfo))
+		return;
+	if (nft_pf(pkt) != nf_ct_l3num(ct))
+		return;
+	if (!nf_fp_has_dev(ft, nft_in(pkt)) || !nf_fp_has_dev(ft, nft_out(pkt)))
+		return;
+
+	/* One flowtable at a time owns a conntrack entry. */
+	if (test_and_set_bit(IPS_OFFLOAD_BIT, &ct->status))
+		return;
+
+	net = nft_net(pkt);
+	flow = nf_fp_flow_build(pkt, ct, CTINFO2DIR(ctinfo));
+	if (!flow)
+		goto err;
+
+	if (!refcount_inc_not_zero(&ct->ct_general.use))
+		goto err_free;
+
+	flow->expires = nfct_time_stamp + nf_fp_timeout(flow);
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+
+	if (nf_fp_table_add(ft, flow))
+		goto err_put;
+
+	nf_fp_stat_inc(net, NF_FP_STAT_FLOW_ADD);
+	return;
+
+err_put:
+	nf_ct_put(ct);
+err_free:
+	dst_release(flow->dir[0].dst);
+	dst_release(flow->dir[1].dst);
+	kfree(flow);
+err:
+	clear_bit(IPS_OFFLOAD_BIT, &ct->status);
+	nf_fp_stat_inc(net, NF_FP_STAT_FLOW_ADD_FAIL);
+}
+
+/* Let conntrack track the connection again from where it stands: window
+ * tracking restarts from the next packets seen, and the entry gets the
+ * timeout its state has on the classic path.
+ */
+static void nf_fp_ct_handback(struct nf_conn *ct)
+{
+	struct net *net = nf_ct_net(ct);
+	u32 timeout;
+
+	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
+		spin_lock_bh(&ct->lock);
+		ct->proto.tcp.seen[IP_CT_DIR_ORIGINAL].td_maxwin = 0;
+		ct->proto.tcp.seen[IP_CT_DIR_REPLY].td_maxwin = 0;
+		timeout = nf_tcp_pernet(net)->timeouts[ct->proto.tcp.state];
+		spin_unlock_bh(&ct->lock);
+	} else {
+		timeout = nf_udp_pernet(net)->timeouts[UDP_CT_REPLIED];
+	}
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + timeout);
+}
+
+static void nf_fp_flow_free_rcu(struct rcu_head *head)
+{
+	struct nf_fp_flow *flow = container_of(head, struct nf_fp_flow, rcu);
+
+	dst_release(flow->dir[0].dst);
+	dst_release(flow->dir[1].dst);
+	nf_ct_put(flow->ct);
+	kfree(flow);
+}
+
+/* The flow is out of the table: packets no longer find it, but readers
+ * that found it before may still use it until a grace period ends.
+ */
+void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback)
+{
+	if (handback)
+		nf_fp_ct_handback(flow->ct);
+	clear_bit(IPS_OFFLOAD_BIT, &flow->ct->status);
+	call_rcu(&flow->rcu, nf_fp_flow_free_rcu);
+}

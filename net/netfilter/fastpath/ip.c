@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IPv4 ingress datapath.  Anything that is not a plain, well-formed TCP or
+ * UDP packet of a known flow is left to the classic path untouched.
+ */
+
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/gso.h>
+#include <net/ip.h>
+#include <net/neighbour.h>
+#include <net/route.h>
+#include <net/netfilter/nf_conntrack_acct.h>
+
+#include "fastpath.h"
+
+/* Header checks, in the order ip_rcv() makes them.  Returns the counter
+ * explaining why the packet goes the classic way, or NF_FP_STAT_MAX.
+ */
+static enum nf_fp_stat nf_fp_ipv4_parse(struct sk_buff *skb, int iif,
+					struct nf_fp_key *key)
+{
+	unsigned int thlen, len;
+	const struct iphdr *iph;
+	const __be16 *ports;
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return NF_FP_STAT_SLOW_HEADER;
+
+	iph = ip_hdr(skb);
+	if (iph->version != 4 || iph->ihl < 5)
+		return NF_FP_STAT_SLOW_HEADER;
+	if (iph->ihl != 5)
+		return NF_FP_STAT_SLOW_OPTIONS;
+	if (ip_fast_csum(iph, iph->ihl))
+		return NF_FP_STAT_SLOW_HEADER;
+	if (ip_is_fragment(iph))
+		return NF_FP_STAT_SLOW_FRAGMENT;
+
+	switch (iph->protocol) {
+	case IPPROTO_TCP:
+		thlen = sizeof(struct tcphdr);
+		break;
+	case IPPROTO_UDP:
+		thlen = sizeof(struct udphdr);
+		break;
+	default:
+		return NF_FP_STAT_MISS;
+	}
+
+	len = ntohs(iph->tot_len);
+	if (len < sizeof(*iph) + thlen || skb->len < len)
+		return NF_FP_STAT_SLOW_HEADER;
+	if (iph->ttl <= 1)
+		return NF_FP_STAT_SLOW_TTL;
+	if (!pskb_may_pull(skb, sizeof(*iph) + thlen))
+		return NF_FP_STAT_SLOW_HEADER;
+
+	iph = ip_hdr(skb);
+	ports = (const __be16 *)(skb_network_header(skb) + sizeof(*iph));
+	if (iph->protocol == IPPROTO_TCP &&
+	    ((const struct tcphdr *)ports)->doff < 5)
+		return NF_FP_STAT_SLOW_HEADER;
+
+	memset(key, 0, sizeof(*key));
+	key->saddr.ip = iph->saddr;
+	key->daddr.ip = iph->daddr;
+	key->sport = ports[0];
+	key->dport = ports[1];
+	key->iif = iif;
+	key->l3proto = NFPROTO_IPV4;
+	key->l4proto = iph->protocol;
+	return NF_FP_STAT_MAX;
+}
+
+static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
+				       struct sk_buff *skb,
+				       struct nf_fp_dir *d)
+{
+	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
+	const struct net *net = read_pnet(&ft->net);
+	unsigned int thoff = sizeof(struct iphdr);
+	struct dst_entry *dst = d->dst;
+	struct iphdr *iph = ip_hdr(skb);
+	__be32 nexthop;
+
+	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
+		return NF_ACCEPT;
+
+	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_TCP_FLAGS);
+		return NF_ACCEPT;
+	}
+
+	if (unlikely(ntohs(iph->tot_len) > d->mtu) &&
+	    !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, d->mtu))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_MTU);
+		return NF_ACCEPT;
+	}
+
+	if (pskb_trim_rcsum(skb, ntohs(iph->tot_len)) ||
+	    skb_ensure_writable(skb, thoff + (d->key.l4proto == IPPROTO_TCP ?
+					      sizeof(struct tcphdr) :
+					      sizeof(struct udphdr)))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
+		return NF_ACCEPT;
+	}
+
+	skb_forward_csum(skb);
+	if (d->nat)
+		nf_fp_nat_ipv4(skb, thoff, d, &flow->dir[!d->dir].key);
+	iph = ip_hdr(skb);
+	ip_decrease_ttl(iph);
+
+	nf_fp_flow_refresh(flow);
+	if (ft->flags & NF_FLOWTABLE_COUNTER)
+		nf_ct_acct_update(flow->ct, d->dir, skb->len);
+	nf_fp_stat_inc(net, NF_FP_STAT_HIT);
+
+	nexthop = rt_nexthop(dst_rtable(dst), iph->daddr);
+	skb_clear_tstamp(skb);
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, dst);
+	skb->dev = dst->dev;
+	neigh_xmit(NEIGH_ARP_TABLE, dst->dev, &nexthop, skb);
+	return NF_STOLEN;
+}
+
+unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct nf_flowtable *ft = priv;
+	enum nf_fp_stat why;
+	struct nf_fp_key key;
+	struct nf_fp_dir *d;
+
+	if (skb->protocol != htons(ETH_P_IP) || skb->pkt_type != PACKET_HOST ||
+	    skb_shared(skb))
+		return NF_ACCEPT;
+
+	why = nf_fp_ipv4_parse(skb, state->in->ifindex, &key);
+	if (why != NF_FP_STAT_MAX) {
+		nf_fp_stat_inc(state->net, why);
+		return NF_ACCEPT;
+	}
+
+	d = nf_fp_table_lookup(ft, &key);
+	if (!d) {
+		nf_fp_stat_inc(state->net, NF_FP_STAT_MISS);
+		return NF_ACCEPT;
+	}
+	return nf_fp_ipv4_forward(ft, skb, d);
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IPv6 ingress datapath.  Only TCP or UDP directly after the fixed header
+ * is handled: any extension header, fragments included, takes the classic
+ * path.
+ */
+
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/gso.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/neighbour.h>
+#include <net/netfilter/nf_conntrack_acct.h>
+
+#include "fastpath.h"
+
+static enum nf_fp_stat nf_fp_ipv6_parse(struct sk_buff *skb, int iif,
+					struct nf_fp_key *key)
+{
+	const struct ipv6hdr *ip6h;
+	unsigned int thlen, len;
+	const __be16 *ports;
+
+	if (!pskb_may_pull(skb, sizeof(*ip6h)))
+		return NF_FP_STAT_SLOW_HEADER;
+
+	ip6h = ipv6_hdr(skb);
+	if (ip6h->version != 6)
+		return NF_FP_STAT_SLOW_HEADER;
+
+	switch (ip6h->nexthdr) {
+	case IPPROTO_TCP:
+		thlen = sizeof(struct tcphdr);
+		break;
+	case IPPROTO_UDP:
+		thlen = sizeof(struct udphdr);
+		break;
+	case NEXTHDR_FRAGMENT:
+		return NF_FP_STAT_SLOW_FRAGMENT;
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_DEST:
+		return NF_FP_STAT_SLOW_OPTIONS;
+	default:
+		return NF_FP_STAT_MISS;
+	}
+
+	len = ntohs(ip6h->payload_len);
+	if (len < thlen || skb->len < sizeof(*ip6h) + len)
+		return NF_FP_STAT_SLOW_HEADER;
+	if (ip6h->hop_limit <= 1)
+		return NF_FP_STAT_SLOW_TTL;
+	if (!pskb_may_pull(skb, sizeof(*ip6h) + thlen))
+		return NF_FP_STAT_SLOW_HEADER;
+
+	ip6h = ipv6_hdr(skb);
+	ports = (const __be16 *)(skb_network_header(skb) + sizeof(*ip6h));
+	if (ip6h->nexthdr == IPPROTO_TCP &&
+	    ((const struct tcphdr *)ports)->doff < 5)
+		return NF_FP_STAT_SLOW_HEADER;
+
+	memset(key, 0, sizeof(*key));
+	key->saddr.in6 = ip6h->saddr;
+	key->daddr.in6 = ip6h->daddr;
+	key->sport = ports[0];
+	key->dport = ports[1];
+	key->iif = iif;
+	key->l3proto = NFPROTO_IPV6;
+	key->l4proto = ip6h->nexthdr;
+	return NF_FP_STAT_MAX;
+}
+
+static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
+				       struct sk_buff *skb,
+				       struct nf_fp_dir *d)
+{
+	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
+	const struct net *net = read_pnet(&ft->net);
+	unsigned int thoff = sizeof(struct ipv6hdr);
+	struct dst_entry *dst = d->dst;
+	struct ipv6hdr *ip6h;
+	unsigned int len;
+
+	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
+		return NF_ACCEPT;
+
+	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_TCP_FLAGS);
+		return NF_ACCEPT;
+	}
+
+	len = sizeof(*ip6h) + ntohs(ipv6_hdr(skb)->payload_len);
+	if (unlikely(len > d->mtu) &&
+	    !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, d->mtu))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_MTU);
+		return NF_ACCEPT;
+	}
+
+	if (pskb_trim_rcsum(skb, len) ||
+	    skb_ensure_writable(skb, thoff + (d->key.l4proto == IPPROTO_TCP ?
+					      sizeof(struct tcphdr) :
+					      sizeof(struct udphdr)))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
+		return NF_ACCEPT;
+	}
+
+	skb_forward_csum(skb);
+	if (d->nat)
+		nf_fp_nat_ipv6(skb, thoff, d, &flow->dir[!d->dir].key);
+	ip6h = ipv6_hdr(skb);
+	ip6h->hop_limit--;
+
+	nf_fp_flow_refresh(flow);
+	if (ft->flags & NF_FLOWTABLE_COUNTER)
+		nf_ct_acct_update(flow->ct, d->dir, skb->len);
+	nf_fp_stat_inc(net, NF_FP_STAT_HIT);
+
+	skb_clear_tstamp(skb);
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, dst);
+	skb->dev = dst->dev;
+	neigh_xmit(NEIGH_ND_TABLE, dst->dev,
+		   rt6_nexthop(dst_rt6_info(dst), &ip6h->daddr), skb);
+	return NF_STOLEN;
+}
+
+unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct nf_flowtable *ft = priv;
+	enum nf_fp_stat why;
+	struct nf_fp_key key;
+	struct nf_fp_dir *d;
+
+	if (skb->protocol != htons(ETH_P_IPV6) ||
+	    skb->pkt_type != PACKET_HOST || skb_shared(skb))
+		return NF_ACCEPT;
+
+	why = nf_fp_ipv6_parse(skb, state->in->ifindex, &key);
+	if (why != NF_FP_STAT_MAX) {
+		nf_fp_stat_inc(state->net, why);
+		return NF_ACCEPT;
+	}
+
+	d = nf_fp_table_lookup(ft, &key);
+	if (!d) {
+		nf_fp_stat_inc(state->net, NF_FP_STAT_MISS);
+		return NF_ACCEPT;
+	}
+	return nf_fp_ipv6_forward(ft, skb, d);
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nftables glue: the flowtable types for the inet, ip and ip6 families and
+ * the flow_offload expression ("flow add @ft" / "flow offload @ft").
+ */
+
+#include <linux/module.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "fastpath.h"
+
+static unsigned int nf_fp_inet_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	switch (skb->protocol) {
+	case htons(ETH_P_IP):
+		return nf_fp_ipv4_hook(priv, skb, state);
+	case htons(ETH_P_IPV6):
+		return nf_fp_ipv6_hook(priv, skb, state);
+	}
+	return NF_ACCEPT;
+}
+
+/* Devices join and leave; flows through a leaving device go with it.
+ * Hardware offload is not available yet: refuse it rather than pretend.
+ */
+static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
+		       enum flow_block_command cmd)
+{
+	switch (cmd) {
+	case FLOW_BLOCK_BIND:
+		return nf_flowtable_hw_offload(ft) ? -EOPNOTSUPP : 0;
+	case FLOW_BLOCK_UNBIND:
+		nf_fp_table_flush_dev(ft, dev);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static struct nf_flowtable_type nf_fp_types[] __read_mostly = {
+	{
+		.family	= NFPROTO_INET,
+		.hook	= nf_fp_inet_hook,
+		.init	= nf_fp_table_init,
+		.setup	= nf_fp_setup,
+		.free	= nf_fp_table_free,
+		.owner	= THIS_MODULE,
+	},
+	{
+		.family	= NFPROTO_IPV4,
+		.hook	= nf_fp_ipv4_hook,
+		.init	= nf_fp_table_init,
+		.setup	= nf_fp_setup,
+		.free	= nf_fp_table_free,
+		.owner	= THIS_MODULE,
+	},
+	{
+		.family	= NFPROTO_IPV6,
+		.hook	= nf_fp_ipv6_hook,
+		.init	= nf_fp_table_init,
+		.setup	= nf_fp_setup,
+		.free	= nf_fp_table_free,
+		.owner	= THIS_MODULE,
+	},
+};
+
+struct nf_fp_expr {
+	struct nft_flowtable	*flowtable;
+};
+
+static void nf_fp_expr_eval(const struct nft_expr *expr,
+			    struct nft_regs *regs,
+			    const struct nft_pktinfo *pkt)
+{
+	const struct nf_fp_expr *priv = nft_expr_priv(expr);
+
+	nf_fp_offload(&priv->flowtable->data, pkt);
+}
+
+static const struct nla_policy nf_fp_expr_policy[NFTA_FLOW_MAX + 1] = {
+	[NFTA_FLOW_TABLE_NAME]	= { .type = NLA_STRING,
+				    .len = NFT_NAME_MAXLEN - 1 },
+};
+
+static int nf_fp_expr_init(const struct nft_ctx *ctx,
+			   const struct nft_expr *expr,
+			   const struct nlattr * const tb[])
+{
+	struct nf_fp_expr *priv = nft_expr_priv(expr);
+	struct nft_flowtable *flowtable;
+	int err;
+
+	if (!tb[NFTA_FLOW_TABLE_NAME])
+		return -EINVAL;
+
+	flowtable = nft_flowtable_lookup(ctx->table, tb[NFTA_FLOW_TABLE_NAME],
+					 nft_genmask_next(ctx->net));
+	if (IS_ERR(flowtable))
+		return PTR_ERR(flowtable);
+
+	err = nf_ct_netns_get(ctx->net, ctx->family);
+	if (err < 0)
+		return err;
+
+	if (!nft_use_inc(&flowtable->use)) {
+		nf_ct_netns_put(ctx->net, ctx->family);
+		return -EMFILE;
+	}
+	priv->flowtable = flowtable;
+	return 0;
+}
+
+static void nf_fp_expr_activate(const struct nft_ctx *ctx,
+				const struct nft_expr *expr)
+{
+	struct nf_fp_expr *priv = nft_expr_priv(expr);
+
+	nft_use_inc_restore(&priv->flowtable->use);
+}
+
+static void nf_fp_expr_deactivate(const struct nft_ctx *ctx,
+				  const struct nft_expr *expr,
+				  enum nft_trans_phase phase)
+{
+	struct nf_fp_expr *priv = nft_expr_priv(expr);
+
+	nf_tables_deactivate_flowtable(ctx, priv->flowtable, phase);
+}
+
+static void nf_fp_expr_destroy(const struct nft_ctx *ctx,
+			       const struct nft_expr *expr)
+{
+	nf_ct_netns_put(ctx->net, ctx->family);
+}
+
+/* Flows are only created from the forward hook: that is where both the
+ * input and output device of a routed packet are known.
+ */
+static int nf_fp_expr_validate(const struct nft_ctx *ctx,
+			       const struct nft_expr *expr)
+{
+	return nft_chain_validate_hooks(ctx->chain, BIT(NF_INET_FORWARD));
+}
+
+static int nf_fp_expr_dump(struct sk_buff *skb, const struct nft_expr *expr,
+			   bool reset)
+{
+	const struct nf_fp_expr *priv = nft_expr_priv(expr);
+
+	return nla_put_string(skb, NFTA_FLOW_TABLE_NAME, priv->flowtable->name);
+}
+
+static struct nft_expr_type nf_fp_expr_type;
+
+static const struct nft_expr_ops nf_fp_expr_ops = {
+	.type		= &nf_fp_expr_type,
+	.size		= NFT_EXPR_SIZE(sizeof(struct nf_fp_expr)),
+	.eval		= nf_fp_expr_eval,
+	.init		= nf_fp_expr_init,
+	.activate	= nf_fp_expr_activate,
+	.deactivate	= nf_fp_expr_deactivate,
+	.destroy	= nf_fp_expr_destroy,
+	.validate	= nf_fp_expr_validate,
+	.dump		= nf_fp_expr_dump,
+};
+
+static struct nft_expr_type nf_fp_expr_type __read_mostly = {
+	.name		= "flow_offload",
+	.ops		= &nf_fp_expr_ops,
+	.policy		= nf_fp_expr_policy,
+	.maxattr	= NFTA_FLOW_MAX,
+	.owner		= THIS_MODULE,
+};
+
+int nf_fp_nft_init(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(nf_fp_types); i++)
+		nft_register_flowtable_type(&nf_fp_types[i]);
+	return nft_register_expr(&nf_fp_expr_type);
+}
+
+void nf_fp_nft_exit(void)
+{
+	int i;
+
+	nft_unregister_expr(&nf_fp_expr_type);
+	for (i = 0; i < ARRAY_SIZE(nf_fp_types); i++)
+		nft_unregister_flowtable_type(&nf_fp_types[i]);
+}
+
+/* nf_tables asks for "nf-flowtable-<family number>" */
+MODULE_ALIAS_NF_FLOWTABLE(1);	/* NFPROTO_INET */
+MODULE_ALIAS_NF_FLOWTABLE(2);	/* NFPROTO_IPV4 */
+MODULE_ALIAS_NF_FLOWTABLE(10);	/* NFPROTO_IPV6 */
+MODULE_ALIAS_NFT_EXPR("flow_offload");

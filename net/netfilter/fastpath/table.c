@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Flow table: the hash of flow directions behind one nftables flowtable,
+ * its garbage collector, and cleanup on device events.
+ */
+
+#include <linux/netdevice.h>
+#include <linux/seq_file.h>
+#include <linux/workqueue.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "fastpath.h"
+
+#define NF_FP_GC_INTERVAL	HZ
+
+static const struct rhashtable_params nf_fp_rht_params = {
+	.head_offset		= offsetof(struct nf_fp_dir, node),
+	.key_offset		= offsetof(struct nf_fp_dir, key),
+	.key_len		= sizeof(struct nf_fp_key),
+	.automatic_shrinking	= true,
+};
+
+/* All our flowtables, linked through nf_flowtable::list, for device
+ * events and /proc.
+ */
+static LIST_HEAD(nf_fp_tables);
+static DEFINE_MUTEX(nf_fp_tables_mutex);
+
+struct nf_fp_dir *nf_fp_table_lookup(struct nf_flowtable *ft,
+				     const struct nf_fp_key *key)
+{
+	return rhashtable_lookup(&ft->rhashtable, key, nf_fp_rht_params);
+}
+
+int nf_fp_table_add(struct nf_flowtable *ft, struct nf_fp_flow *flow)
+{
+	int err;
+
+	err = rhashtable_insert_fast(&ft->rhashtable, &flow->dir[0].node,
+				     nf_fp_rht_params);
+	if (err)
+		return err;
+
+	err = rhashtable_insert_fast(&ft->rhashtable, &flow->dir[1].node,
+				     nf_fp_rht_params);
+	if (err) {
+		rhashtable_remove_fast(&ft->rhashtable, &flow->dir[0].node,
+				       nf_fp_rht_params);
+		return err;
+	}
+	return 0;
+}
+
+/* Unlink a flow and give its conntrack entry back.  Safe from the packet
+ * path and from process context; the first caller wins.
+ */
+void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			enum nf_fp_stat reason)
+{
+	if (test_and_set_bit(NF_FP_FLOW_DEAD, &flow->flags))
+		return;
+
+	rhashtable_remove_fast(&ft->rhashtable, &flow->dir[0].node,
+			       nf_fp_rht_params);
+	rhashtable_remove_fast(&ft->rhashtable, &flow->dir[1].node,
+			       nf_fp_rht_params);
+	nf_fp_stat_inc(read_pnet(&ft->net), reason);
+	nf_fp_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING);
+}
+
+static bool nf_fp_dir_stale(const struct nf_fp_dir *d)
+{
+	struct dst_entry *dst = d->dst;
+
+	if (!netif_running(dst->dev))
+		return true;
+	return dst->obsolete && !dst_check(dst, d->cookie);
+}
+
+/* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it. */
+static enum nf_fp_stat nf_fp_gc_verdict(const struct nf_fp_flow *flow)
+{
+	if (nf_ct_is_dying(flow->ct))
+		return NF_FP_STAT_DEL_CT_DYING;
+	if (nf_fp_dir_stale(&flow->dir[0]) || nf_fp_dir_stale(&flow->dir[1]))
+		return NF_FP_STAT_DEL_ROUTE;
+	if ((s32)(READ_ONCE(flow->expires) - nfct_time_stamp) <= 0)
+		return NF_FP_STAT_DEL_TIMEOUT;
+	return NF_FP_STAT_MAX;
+}
+
+/* Walk every flow once (through its original direction) and call @fn. */
+static void nf_fp_table_walk(struct nf_flowtable *ft,
+			     void (*fn)(struct nf_flowtable *ft,
+					struct nf_fp_flow *flow,
+					const void *arg),
+			     const void *arg)
+{
+	struct rhashtable_iter iter;
+	struct nf_fp_dir *d;
+
+	rhashtable_walk_enter(&ft->rhashtable, &iter);
+	rhashtable_walk_start(&iter);
+	while ((d = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(d)) {
+			if (PTR_ERR(d) == -EAGAIN)
+				continue;
+			break;
+		}
+		if (d->dir == IP_CT_DIR_ORIGINAL)
+			fn(ft, nf_fp_dir_flow(d), arg);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
+static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			 const void *arg)
+{
+	enum nf_fp_stat reason = nf_fp_gc_verdict(flow);
+
+	if (reason != NF_FP_STAT_MAX)
+		nf_fp_table_remove(ft, flow, reason);
+}
+
+static void nf_fp_gc_work(struct work_struct *work)
+{
+	struct nf_flowtable *ft;
+
+	ft = container_of(work, struct nf_flowtable, gc_work.work);
+	nf_fp_table_walk(ft, nf_fp_gc_one, NULL);
+	queue_delayed_work(system_power_efficient_wq, &ft->gc_work,
+			   NF_FP_GC_INTERVAL);
+}
+
+static void nf_fp_flush_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			    const void *arg)
+{
+	const struct net_device *dev = arg;
+	int i;
+
+	for (i = 0; dev && i < IP_CT_DIR_MAX; i++) {
+		if (flow->dir[i].key.iif == dev->ifindex ||
+		    flow->dir[i].oif == dev->ifindex)
+			break;
+	}
+	if (!dev || i < IP_CT_DIR_MAX)
+		nf_fp_table_remove(ft, flow, dev ? NF_FP_STAT_DEL_DEVICE :
+						   NF_FP_STAT_DEL_FLUSH);
+}
+
+/* Remove the flows entering or leaving through @dev, or all with NULL. */
+void nf_fp_table_flush_dev(struct nf_flowtable *ft,
+			   const struct net_device *dev)
+{
+	nf_fp_table_walk(ft, nf_fp_flush_one, dev);
+}
+
+int nf_fp_table_init(struct nf_flowtable *ft)
+{
+	int err;
+
+	err = rhashtable_init(&ft->rhashtable, &nf_fp_rht_params);
+	if (err)
+		return err;
+
+	flow_block_init(&ft->flow_block);
+	init_rwsem(&ft->flow_block_lock);
+	INIT_DELAYED_WORK(&ft->gc_work, nf_fp_gc_work);
+	queue_delayed_work(system_power_efficient_wq, &ft->gc_work,
+			   NF_FP_GC_INTERVAL);
+
+	mutex_lock(&nf_fp_tables_mutex);
+	list_add(&ft->list, &nf_fp_tables);
+	mutex_unlock(&nf_fp_tables_mutex);
+	return 0;
+}
+
+/* Called by nf_tables once the flowtable's hooks are gone. */
+void nf_fp_table_free(struct nf_flowtable *ft)
+{
+	mutex_lock(&nf_fp_tables_mutex);
+	list_del(&ft->list);
+	mutex_unlock(&nf_fp_tables_mutex);
+
+	cancel_delayed_work_sync(&ft->gc_work);
+	nf_fp_table_flush_dev(ft, NULL);
+	rhashtable_destroy(&ft->rhashtable);
+}
+
+static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct nf_flowtable *ft;
+
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+
+	mutex_lock(&nf_fp_tables_mutex);
+	list_for_each_entry(ft, &nf_fp_tables, list) {
+		if (net_eq(read_pnet(&ft->net), dev_net(dev)))
+			nf_fp_table_flush_dev(ft, dev);
+	}
+	mutex_unlock(&nf_fp_tables_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nf_fp_netdev_notifier = {
+	.notifier_call	= nf_fp_netdev_event,
+};
+
+void nf_fp_tables_show(struct seq_file *seq, struct net *net)
+{
+	struct nft_flowtable *nft_ft;
+	struct nf_flowtable *ft;
+
+	mutex_lock(&nf_fp_tables_mutex);
+	list_for_each_entry(ft, &nf_fp_tables, list) {
+		if (!net_eq(read_pnet(&ft->net), net))
+			continue;
+		nft_ft = container_of(ft, struct nft_flowtable, data);
+		seq_printf(seq, "flowtable %s %s %s flows %u\n",
+			   nft_ft->table->family == NFPROTO_INET ? "inet" :
+			   nft_ft->table->family == NFPROTO_IPV4 ? "ip" : "ip6",
+			   nft_ft->table->name, nft_ft->name,
+			   atomic_read(&ft->rhashtable.nelems) / 2);
+	}
+	mutex_unlock(&nf_fp_tables_mutex);
+}
+
+int nf_fp_tables_init(void)
+{
+	return register_netdevice_notifier(&nf_fp_netdev_notifier);
+}
+
+void nf_fp_tables_exit(void)
+{
+	unregister_netdevice_notifier(&nf_fp_netdev_notifier);
+}
