@@ -7,10 +7,12 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/slab.h>
+#include <net/flow.h>
 #include <net/ip.h>
 #include <net/ip6_fib.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
+#include <net/xfrm.h>
 #include <net/netfilter/nf_conntrack_acct.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
@@ -59,39 +61,55 @@ static bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev)
 	return false;
 }
 
-/* Route for the direction the current packet does not travel: towards the
- * sender of the current packet, out of the device it came in on.
+/* Route of the direction the current packet does not travel.  Its packets
+ * carry, once NATed, the reverse of the current packet's tuple @t and go
+ * out of the device the current packet came in on.  The lookup includes
+ * IPsec policy, so that such flows can be refused.
  */
 static struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
-					  const union nf_inet_addr *daddr)
+					  const struct nf_conntrack_tuple *t)
 {
 	struct net *net = nft_net(pkt);
 	struct dst_entry *dst;
+	struct flowi fl = {};
 
 	if (nft_pf(pkt) == NFPROTO_IPV4) {
-		struct flowi4 fl4 = {
-			.daddr		= daddr->ip,
-			.flowi4_oif	= nft_in(pkt)->ifindex,
-			.flowi4_mark	= pkt->skb->mark,
-		};
-		struct rtable *rt = ip_route_output_key(net, &fl4);
+		struct flowi4 *fl4 = &fl.u.ip4;
+		struct rtable *rt;
 
-		return IS_ERR(rt) ? NULL : &rt->dst;
+		fl4->daddr = t->src.u3.ip;
+		fl4->saddr = t->dst.u3.ip;
+		fl4->fl4_dport = t->src.u.all;
+		fl4->fl4_sport = t->dst.u.all;
+		fl4->flowi4_proto = t->dst.protonum;
+		fl4->flowi4_oif = nft_in(pkt)->ifindex;
+		fl4->flowi4_mark = pkt->skb->mark;
+		fl4->flowi4_flags = FLOWI_FLAG_ANYSRC;
+		rt = ip_route_output_key(net, fl4);
+		if (IS_ERR(rt))
+			return NULL;
+		dst = &rt->dst;
+	} else if (IS_ENABLED(CONFIG_IPV6) && nft_pf(pkt) == NFPROTO_IPV6) {
+		struct flowi6 *fl6 = &fl.u.ip6;
+
+		fl6->daddr = t->src.u3.in6;
+		fl6->saddr = t->dst.u3.in6;
+		fl6->fl6_dport = t->src.u.all;
+		fl6->fl6_sport = t->dst.u.all;
+		fl6->flowi6_proto = t->dst.protonum;
+		fl6->flowi6_oif = nft_in(pkt)->ifindex;
+		fl6->flowi6_mark = pkt->skb->mark;
+		dst = ip6_route_output(net, NULL, fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return NULL;
+		}
+	} else {
+		return NULL;
 	}
 
-	if (IS_ENABLED(CONFIG_IPV6) && nft_pf(pkt) == NFPROTO_IPV6) {
-		struct flowi6 fl6 = {
-			.daddr		= daddr->in6,
-			.flowi6_oif	= nft_in(pkt)->ifindex,
-			.flowi6_mark	= pkt->skb->mark,
-		};
-
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (!dst->error)
-			return dst;
-		dst_release(dst);
-	}
-	return NULL;
+	dst = xfrm_lookup(net, dst, &fl, NULL, 0);
+	return IS_ERR(dst) ? NULL : dst;
 }
 
 static void nf_fp_key_from_tuple(struct nf_fp_key *key,
@@ -152,10 +170,10 @@ static struct nf_fp_flow *nf_fp_flow_build(const struct nft_pktinfo *pkt,
 	int i;
 
 	fwd = skb_dst(pkt->skb);
-	if (!fwd || !dst_hold_safe(fwd))
+	if (!fwd || fwd->dev != out || !dst_hold_safe(fwd))
 		return NULL;
 
-	back = nf_fp_route_back(pkt, &ct->tuplehash[dir].tuple.src.u3);
+	back = nf_fp_route_back(pkt, &ct->tuplehash[dir].tuple);
 	if (!back)
 		goto err_fwd;
 	if (back->dev != in)
@@ -201,7 +219,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	ct = nf_ct_get(pkt->skb, &ctinfo);
 	if (!ct || !nf_fp_ct_eligible(ct, ctinfo))
 		return;
-	if (nft_pf(pkt) != nf_ct_l3num(ct))
+	if (nft_pf(pkt) != nf_ct_l3num(ct) || skb_sec_path(pkt->skb))
 		return;
 	if (!nf_fp_has_dev(ft, nft_in(pkt)) || !nf_fp_has_dev(ft, nft_out(pkt)))
 		return;

@@ -4,6 +4,7 @@
  * UDP packet of a known flow is left to the classic path untouched.
  */
 
+#include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -137,7 +138,7 @@ unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_dir *d;
 
 	if (skb->protocol != htons(ETH_P_IP) || skb->pkt_type != PACKET_HOST ||
-	    skb_shared(skb))
+	    skb_vlan_tag_present(skb) || skb_shared(skb))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv4_parse(skb, state->in->ifindex, &key);

@@ -5,6 +5,7 @@
  * path.
  */
 
+#include <linux/if_vlan.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -136,7 +137,8 @@ unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_dir *d;
 
 	if (skb->protocol != htons(ETH_P_IPV6) ||
-	    skb->pkt_type != PACKET_HOST || skb_shared(skb))
+	    skb->pkt_type != PACKET_HOST || skb_vlan_tag_present(skb) ||
+	    skb_shared(skb))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv6_parse(skb, state->in->ifindex, &key);

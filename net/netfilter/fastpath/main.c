@@ -12,36 +12,40 @@
 
 #include "fastpath.h"
 
+/* Brought up in this order, torn down in reverse. */
+static const struct {
+	int	(*init)(void);
+	void	(*exit)(void);
+} nf_fp_parts[] = {
+	{ nf_fp_stats_init,	nf_fp_stats_exit },
+	{ nf_fp_tables_init,	nf_fp_tables_exit },
+	{ nf_fp_nft_init,	nf_fp_nft_exit },
+};
+
+static void nf_fp_teardown(unsigned int n)
+{
+	while (n--)
+		nf_fp_parts[n].exit();
+}
+
 static int __init nf_fp_init(void)
 {
+	unsigned int i;
 	int err;
 
-	err = nf_fp_stats_init();
-	if (err)
-		return err;
-
-	err = nf_fp_tables_init();
-	if (err)
-		goto err_stats;
-
-	err = nf_fp_nft_init();
-	if (err)
-		goto err_tables;
-
+	for (i = 0; i < ARRAY_SIZE(nf_fp_parts); i++) {
+		err = nf_fp_parts[i].init();
+		if (err) {
+			nf_fp_teardown(i);
+			return err;
+		}
+	}
 	return 0;
-
-err_tables:
-	nf_fp_tables_exit();
-err_stats:
-	nf_fp_stats_exit();
-	return err;
 }
 
 static void __exit nf_fp_exit(void)
 {
-	nf_fp_nft_exit();
-	nf_fp_tables_exit();
-	nf_fp_stats_exit();
+	nf_fp_teardown(ARRAY_SIZE(nf_fp_parts));
 	/* Flows freed after a grace period run our callbacks. */
 	rcu_barrier();
 }

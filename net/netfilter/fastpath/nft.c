@@ -38,50 +38,38 @@ static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
 	return -EOPNOTSUPP;
 }
 
+#define NF_FP_TYPE(_family, _hook)	{	\
+	.family	= _family,			\
+	.hook	= _hook,			\
+	.init	= nf_fp_table_init,		\
+	.setup	= nf_fp_setup,			\
+	.free	= nf_fp_table_free,		\
+	.owner	= THIS_MODULE,			\
+}
+
 static struct nf_flowtable_type nf_fp_types[] __read_mostly = {
-	{
-		.family	= NFPROTO_INET,
-		.hook	= nf_fp_inet_hook,
-		.init	= nf_fp_table_init,
-		.setup	= nf_fp_setup,
-		.free	= nf_fp_table_free,
-		.owner	= THIS_MODULE,
-	},
-	{
-		.family	= NFPROTO_IPV4,
-		.hook	= nf_fp_ipv4_hook,
-		.init	= nf_fp_table_init,
-		.setup	= nf_fp_setup,
-		.free	= nf_fp_table_free,
-		.owner	= THIS_MODULE,
-	},
-	{
-		.family	= NFPROTO_IPV6,
-		.hook	= nf_fp_ipv6_hook,
-		.init	= nf_fp_table_init,
-		.setup	= nf_fp_setup,
-		.free	= nf_fp_table_free,
-		.owner	= THIS_MODULE,
-	},
+	NF_FP_TYPE(NFPROTO_INET, nf_fp_inet_hook),
+	NF_FP_TYPE(NFPROTO_IPV4, nf_fp_ipv4_hook),
+	NF_FP_TYPE(NFPROTO_IPV6, nf_fp_ipv6_hook),
 };
 
 struct nf_fp_expr {
 	struct nft_flowtable	*flowtable;
 };
 
+static struct nft_flowtable *nf_fp_expr_ft(const struct nft_expr *expr)
+{
+	const struct nf_fp_expr *priv = nft_expr_priv(expr);
+
+	return priv->flowtable;
+}
+
 static void nf_fp_expr_eval(const struct nft_expr *expr,
 			    struct nft_regs *regs,
 			    const struct nft_pktinfo *pkt)
 {
-	const struct nf_fp_expr *priv = nft_expr_priv(expr);
-
-	nf_fp_offload(&priv->flowtable->data, pkt);
+	nf_fp_offload(&nf_fp_expr_ft(expr)->data, pkt);
 }
-
-static const struct nla_policy nf_fp_expr_policy[NFTA_FLOW_MAX + 1] = {
-	[NFTA_FLOW_TABLE_NAME]	= { .type = NLA_STRING,
-				    .len = NFT_NAME_MAXLEN - 1 },
-};
 
 static int nf_fp_expr_init(const struct nft_ctx *ctx,
 			   const struct nft_expr *expr,
@@ -111,27 +99,26 @@ static int nf_fp_expr_init(const struct nft_ctx *ctx,
 	return 0;
 }
 
+static void nf_fp_expr_destroy(const struct nft_ctx *ctx,
+			       const struct nft_expr *expr)
+{
+	nf_ct_netns_put(ctx->net, ctx->family);
+}
+
+/* The rule holds a use count on the flowtable, so that the flowtable
+ * cannot be deleted under it.
+ */
 static void nf_fp_expr_activate(const struct nft_ctx *ctx,
 				const struct nft_expr *expr)
 {
-	struct nf_fp_expr *priv = nft_expr_priv(expr);
-
-	nft_use_inc_restore(&priv->flowtable->use);
+	nft_use_inc_restore(&nf_fp_expr_ft(expr)->use);
 }
 
 static void nf_fp_expr_deactivate(const struct nft_ctx *ctx,
 				  const struct nft_expr *expr,
 				  enum nft_trans_phase phase)
 {
-	struct nf_fp_expr *priv = nft_expr_priv(expr);
-
-	nf_tables_deactivate_flowtable(ctx, priv->flowtable, phase);
-}
-
-static void nf_fp_expr_destroy(const struct nft_ctx *ctx,
-			       const struct nft_expr *expr)
-{
-	nf_ct_netns_put(ctx->net, ctx->family);
+	nf_tables_deactivate_flowtable(ctx, nf_fp_expr_ft(expr), phase);
 }
 
 /* Flows are only created from the forward hook: that is where both the
@@ -146,31 +133,35 @@ static int nf_fp_expr_validate(const struct nft_ctx *ctx,
 static int nf_fp_expr_dump(struct sk_buff *skb, const struct nft_expr *expr,
 			   bool reset)
 {
-	const struct nf_fp_expr *priv = nft_expr_priv(expr);
-
-	return nla_put_string(skb, NFTA_FLOW_TABLE_NAME, priv->flowtable->name);
+	return nla_put_string(skb, NFTA_FLOW_TABLE_NAME,
+			      nf_fp_expr_ft(expr)->name);
 }
 
-static struct nft_expr_type nf_fp_expr_type;
+static const struct nft_expr_ops nf_fp_expr_ops;
 
-static const struct nft_expr_ops nf_fp_expr_ops = {
-	.type		= &nf_fp_expr_type,
-	.size		= NFT_EXPR_SIZE(sizeof(struct nf_fp_expr)),
-	.eval		= nf_fp_expr_eval,
-	.init		= nf_fp_expr_init,
-	.activate	= nf_fp_expr_activate,
-	.deactivate	= nf_fp_expr_deactivate,
-	.destroy	= nf_fp_expr_destroy,
-	.validate	= nf_fp_expr_validate,
-	.dump		= nf_fp_expr_dump,
+static const struct nla_policy nf_fp_expr_policy[NFTA_FLOW_MAX + 1] = {
+	[NFTA_FLOW_TABLE_NAME]	= { .type = NLA_STRING,
+				    .len = NFT_NAME_MAXLEN - 1 },
 };
 
 static struct nft_expr_type nf_fp_expr_type __read_mostly = {
 	.name		= "flow_offload",
+	.owner		= THIS_MODULE,
 	.ops		= &nf_fp_expr_ops,
 	.policy		= nf_fp_expr_policy,
 	.maxattr	= NFTA_FLOW_MAX,
-	.owner		= THIS_MODULE,
+};
+
+static const struct nft_expr_ops nf_fp_expr_ops = {
+	.type		= &nf_fp_expr_type,
+	.eval		= nf_fp_expr_eval,
+	.init		= nf_fp_expr_init,
+	.destroy	= nf_fp_expr_destroy,
+	.size		= NFT_EXPR_SIZE(sizeof(struct nf_fp_expr)),
+	.activate	= nf_fp_expr_activate,
+	.deactivate	= nf_fp_expr_deactivate,
+	.validate	= nf_fp_expr_validate,
+	.dump		= nf_fp_expr_dump,
 };
 
 int nf_fp_nft_init(void)
