@@ -1,0 +1,42 @@
+#!/bin/sh
+# Guest init (PID 1) for the test VM, started as init=<repo>/qemu/init.sh.
+# The host's root file system is the (read-only) 9p root; the repo is shared
+# read-write and mounted at its own absolute path. Runs the command the host
+# wrote to $fp_vmdir/cmd (bash), with its output on ttyS1, then prints
+# "@@VM-EXIT@@ <status>" there and reboots (QEMU runs with -no-reboot).
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8 FP_GUEST=1
+umask 022
+
+# Work out the repo from our own path before /tmp is hidden by tmpfs.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+vmdir="$repo/${fp_vmdir:-build/vm}"
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /dev/shm /run/netns /run/lock
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mkdir -p "$repo"
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 repo "$repo"
+echo fp-vm > /proc/sys/kernel/hostname
+ip link set lo up
+
+out=/dev/ttyS1
+echo "@@VM-START@@ $(uname -r) $(nproc) cpus" > $out
+cd "$repo" && bash -c "$(cat "$vmdir/cmd")" < /dev/null > $out 2>&1
+status=$?
+
+# Debug kernels: ask kmemleak for a scan so leaks reach the console log.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	echo scan > /sys/kernel/debug/kmemleak
+fi
+cd /
+sync
+echo "@@VM-EXIT@@ $status" > $out
+echo b > /proc/sysrq-trigger
