@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(qemu-system-x86 nftables conntrack socat iproute2 iputils-ping bc bison
       flex libelf-dev libssl-dev ccache libmnl-dev libnftnl-dev pkg-config cpio
-      kmod gcc make git xz-utils coreutils)
+      kmod gcc make git xz-utils coreutils python3 python3-ply python3-git)
 
 missing=()
 for p in "${pkgs[@]}"; do
