@@ -2,9 +2,18 @@
 # QEMU test guest and checks. See README.md. Every target is idempotent.
 
 KERNEL ?= ours
+VM_DIR ?= build/vm
+.DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm check demo clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check demo clean
+
+# GNU make exits 2 whenever a recipe fails. So that `make vm` exits with the
+# guest command's own status, a tiny load plugin provides $(fp-exit N).
+-load build/fpexit.so
+build/fpexit.so: scripts/fpexit.c
+	@mkdir -p build
+	gcc -shared -fPIC -O2 -Wall -o $@ $<
 
 help:
 	@echo "targets: deps tree patches check-patches bisect-check kernel vm check demo clean"
@@ -29,14 +38,21 @@ bisect-check: tree
 kernel: tree
 	scripts/kernel.sh
 
-vm: kernel
-	scripts/vm.sh
+# vm-run records the status; vm then exits with it (plugin, or the shell
+# line as a fallback, which make reports as "Error N" and exit 2).
+vm-run: kernel
+	@rm -f $(VM_DIR)/status; mkdir -p $(VM_DIR)
+	@scripts/vm.sh; echo $$? > $(VM_DIR)/status
+
+vm: vm-run
+	$(fp-exit $(file < $(VM_DIR)/status))
+	@exit $$(cat $(VM_DIR)/status)
 
 check:
 	scripts/check.sh
 
-demo: deps
-	$(MAKE) vm CMD=scripts/demo.sh
+demo: export CMD = scripts/demo.sh
+demo: deps vm
 
 clean:
 	rm -rf build/kbuild-* build/vm
