@@ -6,7 +6,7 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check demo clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run demo clean
 
 # GNU make exits 2 whenever a recipe fails. So that `make vm` exits with the
 # guest command's own status, a tiny load plugin provides $(fp-exit N).
@@ -48,8 +48,15 @@ vm: vm-run
 	$(fp-exit $(file < $(VM_DIR)/status))
 	@exit $$(cat $(VM_DIR)/status)
 
-check:
-	scripts/check.sh
+# Like vm: make check exits with check.sh's status (1 if anything failed)
+# and its last line stays the summary.
+check-run:
+	@mkdir -p build; rm -f build/check.status
+	@scripts/check.sh; echo $$? > build/check.status
+
+check: check-run
+	$(fp-exit $(file < build/check.status))
+	@exit $$(cat build/check.status)
 
 demo: export CMD = scripts/demo.sh
 demo: deps vm
