@@ -4,9 +4,9 @@
 KERNEL ?= ours
 VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
-export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR
+export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run demo clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run demo bench clean
 
 # GNU make exits 2 whenever a recipe fails. So that `make vm` exits with the
 # guest command's own status, a tiny load plugin provides $(fp-exit N).
@@ -16,9 +16,10 @@ build/fpexit.so: scripts/fpexit.c
 	gcc -shared -fPIC -O2 -Wall -o $@ $<
 
 help:
-	@echo "targets: deps tree patches check-patches bisect-check kernel vm check demo clean"
+	@echo "targets: deps tree patches check-patches bisect-check kernel vm check demo bench clean"
 	@echo "  make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=s]"
 	@echo "  make check [TESTS='smoke.sh ...']"
+	@echo "  make bench [QUICK=1] [BENCH_BUILD=0]"
 
 deps:
 	scripts/deps.sh
@@ -60,6 +61,11 @@ check: check-run
 
 demo: export CMD = scripts/demo.sh
 demo: deps vm
+
+# Performance: ours vs mainline's flowtable vs classic forwarding, alternated
+# boots (scripts/bench.sh). Not part of make check. QUICK=1: well under 15 min.
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf build/kbuild-* build/vm
