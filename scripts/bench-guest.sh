@@ -10,7 +10,17 @@
 # index), BENCH_ROUNDS (rounds of all variants, order reversed every other
 # round), BENCH_SECS (seconds measured per run, after BENCH_WARMUP),
 # BENCH_FLOWS (flow counts, e.g. "1 1000 100000"), BENCH_MEM_FLOWS (flows for
-# the memory-per-flow step, 0 = skip).
+# the memory-per-flow step, 0 = skip), BENCH_DIRECT=1 (pktgen in the client
+# itself, see below).
+#
+# pktgen keeps a reference on every skb it sends, so a veth peer receives a
+# *shared* skb (users == 2). By default pktgen therefore runs in a generator
+# netns one classic hop before the client, whose forwarding (ip_rcv's
+# skb_share_check, ip_forward's skb_cow) hands the router an ordinary
+# unshared skb, as a NIC would; that hop is part of the floor too, so the hop
+# cost still isolates the router. BENCH_DIRECT=1 sends from the client itself
+# (shared skbs at the router: a fast path that skips shared skbs is then never
+# taken).
 set -euo pipefail
 [ "${FP_GUEST:-}" = 1 ] || { echo "bench-guest.sh runs in the test guest: use 'make bench'" >&2; exit 1; }
 
@@ -24,7 +34,8 @@ FLOWS=${BENCH_FLOWS:-"1 1000 100000"}
 MEM_FLOWS=${BENCH_MEM_FLOWS:-100000}
 PKT_SIZE=60            # pktgen size without FCS: 64-byte frames on the wire
 
-CL=bcl; RT=brt; SK=bsk
+CL=bcl; RT=brt; SK=bsk; GN=bgn
+DIRECT=${BENCH_DIRECT:-0}
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 log() { printf '[%s %s] %s\n' "$KLABEL" "$(date +%T)" "$*"; }
 now() { date +%s.%N; }
@@ -50,9 +61,27 @@ setup_topology() {
 	for d in r0 r1; do ip -n $RT link set $d up; done
 	for d in s0 f1; do ip -n $SK link set $d up; done
 	nsx $RT sysctl -qw net.ipv4.ip_forward=1
+	MAC_F1=$(cat_mac $SK f1); MAC_R0=$(cat_mac $RT r0)
+	if [ "$DIRECT" = 1 ]; then
+		PG_NS=$CL PG_DEV=c0 PG_FLOOR_DEV=f0 PG_MAC=$MAC_R0 PG_FLOOR_MAC=$MAC_F1
+		REPLY_SINK=c0
+	else
+		ip netns add $GN; ip -n $GN link set lo up
+		ip link add g0 netns $GN type veth peer name cg netns $CL
+		ip -n $GN addr add 10.0.0.2/24 dev g0
+		ip -n $CL addr add 10.0.0.1/24 dev cg
+		ip -n $GN link set g0 up; ip -n $CL link set cg up
+		nsx $CL sysctl -qw net.ipv4.ip_forward=1
+		ip -n $CL route add 10.0.2.0/24 via 10.0.1.1
+		ip -n $CL route add 10.1.0.0/16 via 10.0.0.2
+		ip -n $CL neigh replace 10.0.1.1 lladdr "$MAC_R0" dev c0 nud permanent
+		ip -n $CL neigh replace 10.0.3.2 lladdr "$MAC_F1" dev f0 nud permanent
+		ip -n $CL neigh replace 10.0.0.2 lladdr "$(cat_mac $GN g0)" dev cg nud permanent
+		PG_NS=$GN PG_DEV=g0 PG_FLOOR_DEV=g0 PG_MAC=$(cat_mac $CL cg) PG_FLOOR_MAC=$PG_MAC
+		REPLY_SINK=g0
+	fi
 	ip -n $RT route add 10.1.0.0/16 via 10.0.1.2
-	MAC_C0=$(cat_mac $CL c0); MAC_R0=$(cat_mac $RT r0)
-	MAC_R1=$(cat_mac $RT r1); MAC_S0=$(cat_mac $SK s0); MAC_F1=$(cat_mac $SK f1)
+	MAC_C0=$(cat_mac $CL c0); MAC_R1=$(cat_mac $RT r1); MAC_S0=$(cat_mac $SK s0)
 	# static neighbours: no ARP traffic, nothing expires during a run
 	ip -n $RT neigh replace 10.0.1.2 lladdr "$MAC_C0" dev r0 nud permanent
 	ip -n $RT neigh replace 10.0.2.2 lladdr "$MAC_S0" dev r1 nud permanent
@@ -64,9 +93,9 @@ setup_topology() {
 		chain in_f1 { type filter hook ingress device "f1" priority 0; counter name "rx" drop; }
 	}
 	EOF
-	nsx $CL nft -f - <<-EOF
+	nsx "$PG_NS" nft -f - <<-EOF
 	table netdev client {
-		chain in_c0 { type filter hook ingress device "c0" priority 0; counter drop; }
+		chain in_reply { type filter hook ingress device "$REPLY_SINK" priority 0; counter drop; }
 	}
 	EOF
 	# conntrack must hold the largest flow count (global knobs: init netns)
@@ -152,14 +181,14 @@ setup_flows() {
 	# at least 5000 packets (several per flow when n is small): a pktgen run
 	# shorter than one jiffy divides by zero in pktgen_stop_device (6.12)
 	count=$(( n > 5000 ? n : 5000 ))
-	pg_config $CL c0 "$count" 10.0.2.2 10.0.2.2 10.1.0.1 "$(last_client_ip)" 10000 $PORTS 9 1 "$MAC_R0"
+	pg_config "$PG_NS" "$PG_DEV" "$count" 10.0.2.2 10.0.2.2 10.1.0.1 "$(last_client_ip)" 10000 $PORTS 9 1 "$PG_MAC"
 	if [ "$kind" = masq ]; then
 		pg_config $SK s0 "$count" 10.0.2.1 10.0.2.1 10.0.2.2 10.0.2.2 9 1 10000 $PORTS "$MAC_R1"
 	else
 		pg_config $SK s0 "$count" 10.1.0.1 "$(last_client_ip)" 10.0.2.2 10.0.2.2 9 1 10000 $PORTS "$MAC_R1"
 	fi
 	t0=$(now)
-	pg_start_wait $CL
+	pg_start_wait "$PG_NS"
 	pg_start_wait $SK
 	t1=$(now)
 	SETUP_SECS=$(echo "$t1 - $t0" | bc -l)
@@ -198,7 +227,7 @@ record() { # record variant flows [extra json fields]
 run_floor() {
 	nsx $RT nft flush ruleset
 	SLOW=0
-	measure $CL f0 10.0.3.2 1 "$MAC_F1"
+	measure "$PG_NS" "$PG_FLOOR_DEV" 10.0.3.2 1 "$PG_FLOOR_MAC"
 	SLOW=0
 	record floor 1
 }
@@ -224,7 +253,7 @@ run_router() { # run_router classic|fast|masq flows
 			log "WARNING: $kind $n flows: only $offl conntrack entries are [OFFLOAD]"
 		fi
 	fi
-	measure $CL c0 10.0.2.2 "$n" "$MAC_R0"
+	measure "$PG_NS" "$PG_DEV" 10.0.2.2 "$n" "$PG_MAC"
 	record "$kind" "$n" "$extra"
 }
 
@@ -238,7 +267,7 @@ run_memory() {
 	nsx $RT conntrack -F 2> /dev/null || true
 	setup_flows "$n" classic
 	sleep 1
-	read -r s1 u1 < <(meminfo)
+	read -r s1 u1 <<< "$(meminfo)"
 	nsx $RT nft -f - <<-EOF
 	flush ruleset
 	table inet bench {
@@ -247,10 +276,10 @@ run_memory() {
 	}
 	EOF
 	split_flows "$n"
-	pg_config $CL c0 "$(( n > 5000 ? n : 5000 ))" 10.0.2.2 10.0.2.2 10.1.0.1 "$(last_client_ip)" 10000 $PORTS 9 1 "$MAC_R0"
-	pg_start_wait $CL
+	pg_config "$PG_NS" "$PG_DEV" "$(( n > 5000 ? n : 5000 ))" 10.0.2.2 10.0.2.2 10.1.0.1 "$(last_client_ip)" 10000 $PORTS 9 1 "$PG_MAC"
+	pg_start_wait "$PG_NS"
 	sleep 1
-	read -r s2 u2 < <(meminfo)
+	read -r s2 u2 <<< "$(meminfo)"
 	offl=$(ct_offloaded); div=$offl; [ "$div" -gt 0 ] || div=$n
 	json "$(printf '{"kernel":"%s","boot":%s,"round":0,"variant":"memory","flows":%s,"ct_offload":%s,"fp_flows":%s,"slab_bytes_per_flow":%.1f,"used_bytes_per_flow":%.1f}' \
 		"$KLABEL" "$BOOT" "$n" "$offl" "$(fp_flows)" "$(echo "($s2 - $s1) * 1024 / $div" | bc -l)" "$(echo "($u2 - $u1) * 1024 / $div" | bc -l)")"
@@ -260,7 +289,7 @@ meminfo() { awk '/^Slab:/ { s = $2 } /^MemTotal:/ { t = $2 } /^MemFree:/ { f = $
 
 # --- main ----------------------------------------------------------------------
 mkdir -p "$(dirname "$OUT")"
-log "kernel $(uname -r), $(nproc) cpus; rounds $ROUNDS, ${SECS}s per run, flows: $FLOWS"
+log "kernel $(uname -r), $(nproc) cpus; rounds $ROUNDS, ${SECS}s per run, flows: $FLOWS, direct=$DIRECT"
 setup_topology
 
 variants=(floor)
