@@ -16,7 +16,7 @@ if [ $# -gt 0 ]; then
 else
 	tests=()
 	for t in *.sh; do
-		[ "$t" = run.sh ] || tests+=("$t")
+		[ "$t" = run.sh ] || [ "$t" = lib.sh ] || tests+=("$t")
 	done
 fi
 

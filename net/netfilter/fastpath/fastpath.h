@@ -60,11 +60,23 @@ enum {
 	NF_FP_FLOW_DEAD,
 };
 
+/* policy_genp points to the nftables generation of the netns (or to a
+ * constant for flowtables that opted out of revalidation); policy_gen is
+ * the generation under which the ruleset last offloaded the flow, and
+ * policy_pending[dir] the gc_seq under which a packet of that direction
+ * was last sent to the classic path to be judged again (odd: none), and
+ * policy_gc_seen the one under which the garbage collector last found it
+ * so.  See policy.c.
+ */
 struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
 	struct nf_conn		*ct;
 	unsigned long		flags;
+	const unsigned int	*policy_genp;
+	unsigned int		policy_gen;
 	u32			expires;
+	unsigned int		policy_pending[IP_CT_DIR_MAX];
+	unsigned int		policy_gc_seen;
 	struct rcu_head		rcu;
 };
 
@@ -84,14 +96,17 @@ enum nf_fp_stat {
 	NF_FP_STAT_SLOW_MTU,
 	NF_FP_STAT_SLOW_TCP_FLAGS,
 	NF_FP_STAT_SLOW_OTHER,
+	NF_FP_STAT_SLOW_POLICY,
 	NF_FP_STAT_FLOW_ADD,
 	NF_FP_STAT_FLOW_ADD_FAIL,
+	NF_FP_STAT_REVALIDATED,
 	NF_FP_STAT_DEL_TIMEOUT,
 	NF_FP_STAT_DEL_TEARDOWN,
 	NF_FP_STAT_DEL_CT_DYING,
 	NF_FP_STAT_DEL_ROUTE,
 	NF_FP_STAT_DEL_DEVICE,
 	NF_FP_STAT_DEL_FLUSH,
+	NF_FP_STAT_DEL_POLICY,
 	NF_FP_STAT_MAX
 };
 
@@ -111,6 +126,12 @@ void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			enum nf_fp_stat reason);
 void nf_fp_table_flush_dev(struct nf_flowtable *ft,
 			   const struct net_device *dev);
+void nf_fp_table_walk(struct nf_flowtable *ft,
+		      void (*fn)(struct nf_flowtable *ft,
+				 struct nf_fp_flow *flow, const void *arg),
+		      const void *arg);
+int nf_fp_tables_set_policy(struct net *net, const char *family,
+			    const char *table, const char *name, bool enable);
 int nf_fp_tables_init(void);
 void nf_fp_tables_exit(void);
 void nf_fp_tables_show(struct seq_file *seq, struct net *net);
@@ -144,6 +165,26 @@ static inline bool nf_fp_tcp_closing(const struct sk_buff *skb,
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + thoff);
 
 	return th->fin || th->rst || th->syn;
+}
+
+/* policy.c */
+bool nf_fp_policy_enabled(struct nf_flowtable *ft);
+void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_policy_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			 enum ip_conntrack_dir dir);
+void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			     enum ip_conntrack_dir dir);
+bool nf_fp_policy_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+int nf_fp_policy_set(struct nf_flowtable *ft, bool enable);
+void nf_fp_policy_forget(struct nf_flowtable *ft);
+
+/* Has a ruleset change been committed since the flow was last offloaded?
+ * One load of the nftables generation and a compare per packet.
+ */
+static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow)
+{
+	return READ_ONCE(*READ_ONCE(flow->policy_genp)) !=
+	       READ_ONCE(flow->policy_gen);
 }
 
 /* nat.c */

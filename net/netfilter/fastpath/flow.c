@@ -208,6 +208,40 @@ err_fwd:
 	return NULL;
 }
 
+/* Packets of an offloaded connection may reach conntrack at any time (a
+ * segment over the MTU, a revalidation after a ruleset change) without
+ * conntrack having seen the ones in between: its sequence windows are
+ * stale, so make it accept what it cannot check.
+ */
+static void nf_fp_ct_liberal(struct nf_conn *ct)
+{
+	if (nf_ct_protonum(ct) != IPPROTO_TCP)
+		return;
+
+	spin_lock_bh(&ct->lock);
+	ct->proto.tcp.seen[IP_CT_DIR_ORIGINAL].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+	ct->proto.tcp.seen[IP_CT_DIR_REPLY].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+	spin_unlock_bh(&ct->lock);
+}
+
+static void nf_fp_revalidate(struct nf_flowtable *ft,
+			     const struct nft_pktinfo *pkt,
+			     struct nf_conn *ct, enum ip_conntrack_dir dir)
+{
+	struct nf_fp_flow *flow;
+	struct nf_fp_key key;
+	struct nf_fp_dir *d;
+
+	nf_fp_key_from_tuple(&key, &ct->tuplehash[dir].tuple,
+			     nft_in(pkt)->ifindex);
+	d = nf_fp_table_lookup(ft, &key);
+	if (!d)
+		return;
+	flow = nf_fp_dir_flow(d);
+	if (flow->ct == ct && !test_bit(NF_FP_FLOW_DEAD, &flow->flags))
+		nf_fp_policy_revalidate(ft, flow, dir);
+}
+
 /* The flow_offload expression: move this packet's connection into @ft. */
 void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 {
@@ -224,9 +258,13 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	if (!nf_fp_has_dev(ft, nft_in(pkt)) || !nf_fp_has_dev(ft, nft_out(pkt)))
 		return;
 
-	/* One flowtable at a time owns a conntrack entry. */
-	if (test_and_set_bit(IPS_OFFLOAD_BIT, &ct->status))
+	/* One flowtable at a time owns a conntrack entry.  If it is this
+	 * one, the ruleset still offloads the connection after a change.
+	 */
+	if (test_and_set_bit(IPS_OFFLOAD_BIT, &ct->status)) {
+		nf_fp_revalidate(ft, pkt, ct, CTINFO2DIR(ctinfo));
 		return;
+	}
 
 	net = nft_net(pkt);
 	flow = nf_fp_flow_build(pkt, ct, CTINFO2DIR(ctinfo));
@@ -237,7 +275,9 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 		goto err_free;
 
 	flow->expires = nfct_time_stamp + nf_fp_timeout(flow);
+	nf_fp_policy_flow_init(ft, flow);
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+	nf_fp_ct_liberal(ct);
 
 	if (nf_fp_table_add(ft, flow))
 		goto err_put;

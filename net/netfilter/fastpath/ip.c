@@ -88,6 +88,10 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 
 	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
 		return NF_ACCEPT;
+	if (unlikely(nf_fp_policy_stale(flow))) {
+		nf_fp_policy_divert(ft, flow, d->dir);
+		return NF_ACCEPT;
+	}
 
 	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
 		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);

@@ -3,9 +3,11 @@
  * Per-netns fast path counters and /proc/net/nf_fastpath.
  */
 
+#include <linux/capability.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -32,14 +34,17 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_SLOW_MTU]		= "slow_mtu",
 	[NF_FP_STAT_SLOW_TCP_FLAGS]	= "slow_tcp_flags",
 	[NF_FP_STAT_SLOW_OTHER]		= "slow_other",
+	[NF_FP_STAT_SLOW_POLICY]	= "slow_policy",
 	[NF_FP_STAT_FLOW_ADD]		= "flow_add",
 	[NF_FP_STAT_FLOW_ADD_FAIL]	= "flow_add_fail",
+	[NF_FP_STAT_REVALIDATED]	= "revalidated",
 	[NF_FP_STAT_DEL_TIMEOUT]	= "del_timeout",
 	[NF_FP_STAT_DEL_TEARDOWN]	= "del_teardown",
 	[NF_FP_STAT_DEL_CT_DYING]	= "del_ct_dying",
 	[NF_FP_STAT_DEL_ROUTE]		= "del_route",
 	[NF_FP_STAT_DEL_DEVICE]		= "del_device",
 	[NF_FP_STAT_DEL_FLUSH]		= "del_flush",
+	[NF_FP_STAT_DEL_POLICY]		= "del_policy",
 };
 
 /* Callers run under rcu_read_lock() or in process context before the
@@ -57,7 +62,7 @@ void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx)
 
 static int nf_fp_stats_seq_show(struct seq_file *seq, void *v)
 {
-	struct net *net = seq_file_net(seq);
+	struct net *net = seq_file_single_net(seq);
 	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
 	struct nf_fp_stats __percpu *stats;
 	unsigned long sum;
@@ -77,6 +82,32 @@ static int nf_fp_stats_seq_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/* "<family> <table> <flowtable> revalidate on|off" */
+static int nf_fp_stats_write(struct file *file, char *buf, size_t size)
+{
+	struct seq_file *seq = file->private_data;
+	struct net *net = seq_file_single_net(seq);
+	char *tok[5], *p = strim(buf);
+	int i;
+
+	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+
+	for (i = 0; i < ARRAY_SIZE(tok); i++) {
+		p = skip_spaces(p);
+		tok[i] = strsep(&p, " \t");
+		if (!tok[i] || !*tok[i])
+			return -EINVAL;
+	}
+	if (p || strcmp(tok[3], "revalidate"))
+		return -EINVAL;
+	if (strcmp(tok[4], "on") && strcmp(tok[4], "off"))
+		return -EINVAL;
+
+	return nf_fp_tables_set_policy(net, tok[0], tok[1], tok[2],
+				       !strcmp(tok[4], "on"));
+}
+
 static int __net_init nf_fp_net_init(struct net *net)
 {
 	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
@@ -85,8 +116,9 @@ static int __net_init nf_fp_net_init(struct net *net)
 	if (!fpn->stats)
 		return -ENOMEM;
 
-	if (!proc_create_net_single("nf_fastpath", 0444, net->proc_net,
-				    nf_fp_stats_seq_show, NULL)) {
+	if (!proc_create_net_single_write("nf_fastpath", 0644, net->proc_net,
+					  nf_fp_stats_seq_show,
+					  nf_fp_stats_write, NULL)) {
 		free_percpu(fpn->stats);
 		return -ENOMEM;
 	}

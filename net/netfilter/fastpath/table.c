@@ -78,7 +78,8 @@ static bool nf_fp_dir_stale(const struct nf_fp_dir *d)
 }
 
 /* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it. */
-static enum nf_fp_stat nf_fp_gc_verdict(const struct nf_fp_flow *flow)
+static enum nf_fp_stat nf_fp_gc_verdict(struct nf_flowtable *ft,
+					struct nf_fp_flow *flow)
 {
 	if (nf_ct_is_dying(flow->ct))
 		return NF_FP_STAT_DEL_CT_DYING;
@@ -86,15 +87,16 @@ static enum nf_fp_stat nf_fp_gc_verdict(const struct nf_fp_flow *flow)
 		return NF_FP_STAT_DEL_ROUTE;
 	if ((s32)(READ_ONCE(flow->expires) - nfct_time_stamp) <= 0)
 		return NF_FP_STAT_DEL_TIMEOUT;
+	if (nf_fp_policy_abandoned(ft, flow))
+		return NF_FP_STAT_DEL_POLICY;
 	return NF_FP_STAT_MAX;
 }
 
 /* Walk every flow once (through its original direction) and call @fn. */
-static void nf_fp_table_walk(struct nf_flowtable *ft,
-			     void (*fn)(struct nf_flowtable *ft,
-					struct nf_fp_flow *flow,
-					const void *arg),
-			     const void *arg)
+void nf_fp_table_walk(struct nf_flowtable *ft,
+		      void (*fn)(struct nf_flowtable *ft,
+				 struct nf_fp_flow *flow, const void *arg),
+		      const void *arg)
 {
 	struct rhashtable_iter iter;
 	struct nf_fp_dir *d;
@@ -117,7 +119,7 @@ static void nf_fp_table_walk(struct nf_flowtable *ft,
 static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			 const void *arg)
 {
-	enum nf_fp_stat reason = nf_fp_gc_verdict(flow);
+	enum nf_fp_stat reason = nf_fp_gc_verdict(ft, flow);
 
 	if (reason != NF_FP_STAT_MAX)
 		nf_fp_table_remove(ft, flow, reason);
@@ -185,6 +187,7 @@ void nf_fp_table_free(struct nf_flowtable *ft)
 
 	cancel_delayed_work_sync(&ft->gc_work);
 	nf_fp_table_flush_dev(ft, NULL);
+	nf_fp_policy_forget(ft);
 	rhashtable_destroy(&ft->rhashtable);
 }
 
@@ -210,6 +213,19 @@ static struct notifier_block nf_fp_netdev_notifier = {
 	.notifier_call	= nf_fp_netdev_event,
 };
 
+static const char *nf_fp_family_name(u8 family)
+{
+	switch (family) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	}
+	return "unknown";
+}
+
 void nf_fp_tables_show(struct seq_file *seq, struct net *net)
 {
 	struct nft_flowtable *nft_ft;
@@ -220,13 +236,39 @@ void nf_fp_tables_show(struct seq_file *seq, struct net *net)
 		if (!net_eq(read_pnet(&ft->net), net))
 			continue;
 		nft_ft = container_of(ft, struct nft_flowtable, data);
-		seq_printf(seq, "flowtable %s %s %s flows %u\n",
-			   nft_ft->table->family == NFPROTO_INET ? "inet" :
-			   nft_ft->table->family == NFPROTO_IPV4 ? "ip" : "ip6",
+		seq_printf(seq, "flowtable %s %s %s flows %u revalidate %s\n",
+			   nf_fp_family_name(nft_ft->table->family),
 			   nft_ft->table->name, nft_ft->name,
-			   atomic_read(&ft->rhashtable.nelems) / 2);
+			   atomic_read(&ft->rhashtable.nelems) / 2,
+			   nf_fp_policy_enabled(ft) ? "on" : "off");
 	}
 	mutex_unlock(&nf_fp_tables_mutex);
+}
+
+/* Find a flowtable of @net by family, table and name and turn policy
+ * revalidation on or off for it.
+ */
+int nf_fp_tables_set_policy(struct net *net, const char *family,
+			    const char *table, const char *name, bool enable)
+{
+	struct nft_flowtable *nft_ft;
+	struct nf_flowtable *ft;
+	int err = -ENOENT;
+
+	mutex_lock(&nf_fp_tables_mutex);
+	list_for_each_entry(ft, &nf_fp_tables, list) {
+		if (!net_eq(read_pnet(&ft->net), net))
+			continue;
+		nft_ft = container_of(ft, struct nft_flowtable, data);
+		if (strcmp(nf_fp_family_name(nft_ft->table->family), family) ||
+		    strcmp(nft_ft->table->name, table) ||
+		    strcmp(nft_ft->name, name))
+			continue;
+		err = nf_fp_policy_set(ft, enable);
+		break;
+	}
+	mutex_unlock(&nf_fp_tables_mutex);
+	return err;
 }
 
 int nf_fp_tables_init(void)

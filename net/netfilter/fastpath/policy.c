@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy coherence: a committed ruleset change applies to flows that are
+ * already in a flowtable.
+ *
+ * Each commit of an nftables transaction bumps the netns' generation,
+ * base_seq, before any change becomes visible to packets.  A flow records
+ * the generation under which the ruleset last offloaded it; the fast path
+ * compares it with the current one on every packet.  A packet of a flow
+ * that is out of date leaves the fast path and is judged by the ruleset;
+ * if that reaches "flow add" with no transaction in between, the flow is
+ * up to date again, otherwise the next packet of that direction takes the
+ * flow out of the table.
+ *
+ * "No transaction in between" is told by nf_tables' gc_seq, which is odd
+ * from before base_seq moves until the commit has finished, and moves on
+ * each transaction (and each release of an nfnetlink socket).
+ */
+
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "fastpath.h"
+
+/* Where flows of flowtables that opted out read their generation from:
+ * nf_tables never uses 0, so they never look out of date.
+ */
+static const unsigned int nf_fp_policy_frozen;
+
+/* Flowtables whose flows are not revalidated.  Rarely non-empty, read
+ * when a flow is created.
+ */
+struct nf_fp_policy_exempt {
+	struct list_head	list;
+	struct nf_flowtable	*ft;
+	struct rcu_head		rcu;
+};
+
+static LIST_HEAD(nf_fp_policy_exempts);
+static DEFINE_SPINLOCK(nf_fp_policy_lock);
+
+static struct nf_fp_policy_exempt *nf_fp_policy_find(struct nf_flowtable *ft)
+{
+	struct nf_fp_policy_exempt *e;
+
+	list_for_each_entry_rcu(e, &nf_fp_policy_exempts, list,
+				lockdep_is_held(&nf_fp_policy_lock)) {
+		if (e->ft == ft)
+			return e;
+	}
+	return NULL;
+}
+
+bool nf_fp_policy_enabled(struct nf_flowtable *ft)
+{
+	bool enabled;
+
+	rcu_read_lock();
+	enabled = !nf_fp_policy_find(ft);
+	rcu_read_unlock();
+	return enabled;
+}
+
+/* Odd while a transaction is being committed (or rolled back), even and
+ * unchanged as long as none is.
+ */
+static unsigned int nf_fp_policy_busy_seq(const struct net *net)
+{
+	return READ_ONCE(nft_pernet(net)->gc_seq);
+}
+
+/* A flow created by a packet the ruleset just offloaded.  If a commit is
+ * running, the flow starts out of date and is checked on its next packet.
+ */
+void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
+{
+	struct net *net = read_pnet(&ft->net);
+	unsigned int busy;
+
+	flow->policy_pending[IP_CT_DIR_ORIGINAL] = 1;
+	flow->policy_pending[IP_CT_DIR_REPLY] = 1;
+	flow->policy_gc_seen = 1;
+	if (!nf_fp_policy_enabled(ft)) {
+		flow->policy_genp = &nf_fp_policy_frozen;
+		flow->policy_gen = 0;
+		return;
+	}
+
+	flow->policy_genp = &net->nft.base_seq;
+	busy = nf_fp_policy_busy_seq(net);
+	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
+	flow->policy_gen = READ_ONCE(net->nft.base_seq);
+	if (busy & 1)
+		flow->policy_gen--;
+}
+
+/* A packet of an out of date flow, travelling in direction @dir: it takes
+ * the classic path, to be judged by the current ruleset.  If the previous
+ * packet of that direction was sent there under the same settled ruleset
+ * and did not bring the flow up to date, the ruleset no longer offloads
+ * it: take it out of the table.
+ */
+void nf_fp_policy_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			 enum ip_conntrack_dir dir)
+{
+	const struct net *net = read_pnet(&ft->net);
+	unsigned int busy = nf_fp_policy_busy_seq(net);
+
+	nf_fp_stat_inc(net, NF_FP_STAT_SLOW_POLICY);
+	if (busy & 1)
+		return;
+	if (READ_ONCE(flow->policy_pending[dir]) == busy) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_POLICY);
+		return;
+	}
+	WRITE_ONCE(flow->policy_pending[dir], busy);
+}
+
+/* "flow add" reached by a packet of direction @dir of an offloaded flow.
+ * If nf_fp_policy_divert() sent it here and no transaction started since,
+ * it was judged by the ruleset of the current generation from start to
+ * end: the flow is up to date again.
+ */
+void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			     enum ip_conntrack_dir dir)
+{
+	struct net *net = read_pnet(&ft->net);
+	unsigned int busy = nf_fp_policy_busy_seq(net);
+	unsigned int gen;
+
+	if (busy & 1 || READ_ONCE(flow->policy_pending[dir]) != busy)
+		return;
+	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
+	gen = READ_ONCE(net->nft.base_seq);
+	if (READ_ONCE(flow->policy_gen) == gen ||
+	    READ_ONCE(flow->policy_genp) == &nf_fp_policy_frozen)
+		return;
+	WRITE_ONCE(flow->policy_gen, gen);
+	nf_fp_stat_inc(net, NF_FP_STAT_REVALIDATED);
+}
+
+/* For the garbage collector: a packet of this out of date flow went to
+ * the classic path, no transaction ran since, and the flow is still out
+ * of date - the ruleset dropped the packet or did not offload it again.
+ * The previous run must have seen the same, so that a packet still on
+ * its way through the ruleset is not mistaken for one that was judged.
+ */
+bool nf_fp_policy_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow)
+{
+	unsigned int busy = nf_fp_policy_busy_seq(read_pnet(&ft->net));
+
+	if (busy & 1 || !nf_fp_policy_stale(flow) ||
+	    (READ_ONCE(flow->policy_pending[IP_CT_DIR_ORIGINAL]) != busy &&
+	     READ_ONCE(flow->policy_pending[IP_CT_DIR_REPLY]) != busy))
+		return false;
+	if (flow->policy_gc_seen == busy)
+		return true;
+	flow->policy_gc_seen = busy;
+	return false;
+}
+
+static void nf_fp_policy_flow_apply(struct nf_flowtable *ft,
+				    struct nf_fp_flow *flow, const void *arg)
+{
+	const bool *enable = arg;
+
+	if (*enable) {
+		/* 0 is no generation: out of date until judged again. */
+		WRITE_ONCE(flow->policy_gen, 0);
+		WRITE_ONCE(flow->policy_genp,
+			   &read_pnet(&ft->net)->nft.base_seq);
+	} else {
+		WRITE_ONCE(flow->policy_genp, &nf_fp_policy_frozen);
+		WRITE_ONCE(flow->policy_gen, 0);
+	}
+}
+
+/* Turn revalidation on or off for a flowtable and the flows it holds. */
+int nf_fp_policy_set(struct nf_flowtable *ft, bool enable)
+{
+	struct nf_fp_policy_exempt *e, *new = NULL;
+
+	if (!enable) {
+		new = kzalloc(sizeof(*new), GFP_KERNEL);
+		if (!new)
+			return -ENOMEM;
+		new->ft = ft;
+	}
+
+	spin_lock(&nf_fp_policy_lock);
+	e = nf_fp_policy_find(ft);
+	if (e && enable) {
+		list_del_rcu(&e->list);
+		kfree_rcu(e, rcu);
+	} else if (!e && !enable) {
+		list_add_rcu(&new->list, &nf_fp_policy_exempts);
+		new = NULL;
+	}
+	spin_unlock(&nf_fp_policy_lock);
+	kfree(new);
+
+	nf_fp_table_walk(ft, nf_fp_policy_flow_apply, &enable);
+	return 0;
+}
+
+void nf_fp_policy_forget(struct nf_flowtable *ft)
+{
+	struct nf_fp_policy_exempt *e;
+
+	spin_lock(&nf_fp_policy_lock);
+	e = nf_fp_policy_find(ft);
+	if (e) {
+		list_del_rcu(&e->list);
+		kfree_rcu(e, rcu);
+	}
+	spin_unlock(&nf_fp_policy_lock);
+}

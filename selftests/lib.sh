@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the nf_fastpath selftests: a client ($C), a router ($R) and a
+# server ($S) network namespace joined by veth pairs (c0-r0, r1-s0), with
+# IPv4 and IPv6 addresses and routes; KTAP result helpers; and readers of
+# the router's /proc/net/nf_fastpath, conntrack table and nft counters.
+# Sourced, not run.
+
+ksft_skip=4
+sfx=$(mktemp -u XXXXXX)
+C=fpc-$sfx
+R=fpr-$sfx
+S=fps-$sfx
+WORK=$(mktemp -d /tmp/nf_fastpath.XXXXXX)
+testno=0
+failed=0
+
+cleanup()
+{
+	for ns in $C $R $S; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+result()	# result <0|1> <name> [diagnostic...]
+{
+	local ok=$1 name=$2
+
+	shift 2
+	testno=$((testno + 1))
+	if [ "$ok" -eq 0 ]; then
+		echo "ok $testno $name"
+	else
+		for line in "$@"; do echo "# $line"; done
+		echo "not ok $testno $name"
+		failed=$((failed + 1))
+	fi
+}
+
+for tool in nft conntrack socat ip sha256sum; do
+	if ! command -v $tool >/dev/null; then
+		echo "1..0 # SKIP $tool not found"
+		exit $ksft_skip
+	fi
+done
+
+# Counter of /proc/net/nf_fastpath in the router namespace.
+fp_stat()
+{
+	ip netns exec $R awk -v k="$1" '$1 == k { print $2 }' /proc/net/nf_fastpath
+}
+
+fp_dump()
+{
+	ip netns exec $R cat /proc/net/nf_fastpath | tr '\n' ' '
+}
+
+fp_flows()
+{
+	ip netns exec $R awk '$1 == "flowtable" { n += $6 } END { print n + 0 }' \
+		/proc/net/nf_fastpath
+}
+
+# Packets counted by a named nft counter.
+ns_counter()	# ns_counter <netns> <inet table> <counter>
+{
+	ip netns exec "$1" nft list counter inet "$2" "$3" |
+		awk '/packets/ { print $2 }'
+}
+
+nft_packets()
+{
+	ns_counter $R filter "$1"
+}
+
+# wait_for <seconds> <command...>: poll until the command succeeds.
+wait_for()
+{
+	local deadline=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}
+
+# conntrack -L of the router, both families.
+ct_list()
+{
+	ip netns exec $R conntrack -L -f ipv4 "$@" 2>/dev/null
+	ip netns exec $R conntrack -L -f ipv6 "$@" 2>/dev/null
+}
+
+offloaded()	# offloaded <l4proto> <dport>
+{
+	ct_list -p "$1" --dport "$2" | grep -q '\[OFFLOAD\]'
+}
+
+not_offloaded()
+{
+	! offloaded "$@"
+}
+
+same_size()	# same_size <file> <file>
+{
+	[ "$(stat -c %s "$1" 2>/dev/null)" = "$(stat -c %s "$2")" ]
+}
+
+no_flows()
+{
+	[ "$(fp_flows)" -eq 0 ]
+}
+
+setup_topology()
+{
+	ip netns add $C && ip netns add $R && ip netns add $S || return 1
+	ip link add c0 netns $C type veth peer name r0 netns $R || return 1
+	ip link add s0 netns $S type veth peer name r1 netns $R || return 1
+
+	ip -n $C addr add 10.0.1.1/24 dev c0
+	ip -n $C addr add dead:1::1/64 dev c0 nodad
+	ip -n $R addr add 10.0.1.254/24 dev r0
+	ip -n $R addr add dead:1::fe/64 dev r0 nodad
+	ip -n $R addr add 10.0.2.254/24 dev r1
+	ip -n $R addr add dead:2::fe/64 dev r1 nodad
+	ip -n $S addr add 10.0.2.1/24 dev s0
+	ip -n $S addr add dead:2::1/64 dev s0 nodad
+	for ns in $C $R $S; do
+		ip -n $ns link set lo up
+		for dev in $(ip -n $ns -o link show type veth |
+			     awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+			ip -n $ns link set $dev up
+		done
+	done
+	ip -n $C route add default via 10.0.1.254
+	ip -n $C route add default via dead:1::fe
+	ip -n $S route add default via 10.0.2.254
+	ip -n $S route add default via dead:2::fe
+	ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+}
