@@ -134,7 +134,7 @@ ct_offloaded() { nsx $RT conntrack -L 2> /dev/null | grep -c OFFLOAD || true; }
 # flows in our fast path's table (only in our kernel)
 fp_flows() {
 	if nsx $RT test -r /proc/net/nf_fastpath; then
-		nsx $RT cat /proc/net/nf_fastpath | awk '$1 == "flowtable" { n += $NF } END { print n + 0 }'
+		nsx $RT cat /proc/net/nf_fastpath | awk '$1 == "flowtable" { for (i = 2; i < NF; i++) if ($i == "flows") n += $(i + 1) } END { print n + 0 }'
 	else
 		echo null
 	fi
