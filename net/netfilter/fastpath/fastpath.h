@@ -158,6 +158,42 @@ static inline void nf_fp_flow_refresh(struct nf_fp_flow *flow)
 		WRITE_ONCE(flow->expires, expires);
 }
 
+/* Packets that someone else holds as well (a packet socket tap, pktgen)
+ * must not be modified: their headers are read in place or not at all.
+ */
+static inline bool nf_fp_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	if (unlikely(skb_shared(skb)))
+		return len <= skb_headlen(skb);
+	return pskb_may_pull(skb, len);
+}
+
+/* The fast path is about to rewrite @skb (@len bytes of network packet,
+ * the first @hlen of them written to).  A shared packet is replaced by a
+ * clone of our own once that is ready.  Returns the packet to forward, or
+ * NULL to leave @skb, untouched, to the classic path.
+ */
+static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
+					     unsigned int len,
+					     unsigned int hlen)
+{
+	struct sk_buff *nskb = skb;
+
+	if (unlikely(skb_shared(skb))) {
+		nskb = skb_clone(skb, GFP_ATOMIC);
+		if (!nskb)
+			return NULL;
+	}
+	if (pskb_trim_rcsum(nskb, len) || skb_ensure_writable(nskb, hlen)) {
+		if (nskb != skb)
+			consume_skb(nskb);
+		return NULL;
+	}
+	if (nskb != skb)
+		consume_skb(skb);
+	return nskb;
+}
+
 /* TCP segments that open or close a connection belong to conntrack. */
 static inline bool nf_fp_tcp_closing(const struct sk_buff *skb,
 				     unsigned int thoff)

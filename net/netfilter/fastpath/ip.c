@@ -26,7 +26,7 @@ static enum nf_fp_stat nf_fp_ipv4_parse(struct sk_buff *skb, int iif,
 	const struct iphdr *iph;
 	const __be16 *ports;
 
-	if (!pskb_may_pull(skb, sizeof(*iph)))
+	if (!nf_fp_may_pull(skb, sizeof(*iph)))
 		return NF_FP_STAT_SLOW_HEADER;
 
 	iph = ip_hdr(skb);
@@ -55,7 +55,7 @@ static enum nf_fp_stat nf_fp_ipv4_parse(struct sk_buff *skb, int iif,
 		return NF_FP_STAT_SLOW_HEADER;
 	if (iph->ttl <= 1)
 		return NF_FP_STAT_SLOW_TTL;
-	if (!pskb_may_pull(skb, sizeof(*iph) + thlen))
+	if (!nf_fp_may_pull(skb, sizeof(*iph) + thlen))
 		return NF_FP_STAT_SLOW_HEADER;
 
 	iph = ip_hdr(skb);
@@ -105,10 +105,11 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 		return NF_ACCEPT;
 	}
 
-	if (pskb_trim_rcsum(skb, ntohs(iph->tot_len)) ||
-	    skb_ensure_writable(skb, thoff + (d->key.l4proto == IPPROTO_TCP ?
-					      sizeof(struct tcphdr) :
-					      sizeof(struct udphdr)))) {
+	skb = nf_fp_writable(skb, ntohs(iph->tot_len),
+			     thoff + (d->key.l4proto == IPPROTO_TCP ?
+				      sizeof(struct tcphdr) :
+				      sizeof(struct udphdr)));
+	if (!skb) {
 		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
 		return NF_ACCEPT;
 	}
@@ -142,7 +143,7 @@ unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_dir *d;
 
 	if (skb->protocol != htons(ETH_P_IP) || skb->pkt_type != PACKET_HOST ||
-	    skb_vlan_tag_present(skb) || skb_shared(skb))
+	    skb_vlan_tag_present(skb))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv4_parse(skb, state->in->ifindex, &key);

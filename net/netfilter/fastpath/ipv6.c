@@ -24,7 +24,7 @@ static enum nf_fp_stat nf_fp_ipv6_parse(struct sk_buff *skb, int iif,
 	unsigned int thlen, len;
 	const __be16 *ports;
 
-	if (!pskb_may_pull(skb, sizeof(*ip6h)))
+	if (!nf_fp_may_pull(skb, sizeof(*ip6h)))
 		return NF_FP_STAT_SLOW_HEADER;
 
 	ip6h = ipv6_hdr(skb);
@@ -53,7 +53,7 @@ static enum nf_fp_stat nf_fp_ipv6_parse(struct sk_buff *skb, int iif,
 		return NF_FP_STAT_SLOW_HEADER;
 	if (ip6h->hop_limit <= 1)
 		return NF_FP_STAT_SLOW_TTL;
-	if (!pskb_may_pull(skb, sizeof(*ip6h) + thlen))
+	if (!nf_fp_may_pull(skb, sizeof(*ip6h) + thlen))
 		return NF_FP_STAT_SLOW_HEADER;
 
 	ip6h = ipv6_hdr(skb);
@@ -104,10 +104,11 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 		return NF_ACCEPT;
 	}
 
-	if (pskb_trim_rcsum(skb, len) ||
-	    skb_ensure_writable(skb, thoff + (d->key.l4proto == IPPROTO_TCP ?
-					      sizeof(struct tcphdr) :
-					      sizeof(struct udphdr)))) {
+	skb = nf_fp_writable(skb, len,
+			     thoff + (d->key.l4proto == IPPROTO_TCP ?
+				      sizeof(struct tcphdr) :
+				      sizeof(struct udphdr)));
+	if (!skb) {
 		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
 		return NF_ACCEPT;
 	}
@@ -141,8 +142,7 @@ unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_dir *d;
 
 	if (skb->protocol != htons(ETH_P_IPV6) ||
-	    skb->pkt_type != PACKET_HOST || skb_vlan_tag_present(skb) ||
-	    skb_shared(skb))
+	    skb->pkt_type != PACKET_HOST || skb_vlan_tag_present(skb))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv6_parse(skb, state->in->ifindex, &key);
