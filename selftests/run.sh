@@ -1,15 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Run the selftests of this directory (all *.sh but run.sh, or those named
-# as arguments), each under the timeout of ./settings. Every test prints its
-# own KTAP; when a test dies (non-zero exit, timeout) without a "not ok"
-# line, one "not ok" line is added for it so the failure is counted.
+# as arguments), each under the timeout of ./settings times FP_TIMEOUT_SCALE
+# (default 1). Every test prints its own KTAP; when a test dies (non-zero
+# exit, timeout) without a "not ok" line, one "not ok" line is added for it
+# so the failure is counted.
 # Exit status: 0 if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null | tail -n 1)
 timeout=${timeout:-300}
+# Debug kernels run several times slower: FP_TIMEOUT_SCALE multiplies.
+timeout=$((timeout * ${FP_TIMEOUT_SCALE:-1}))
 
 if [ $# -gt 0 ]; then
 	tests=("$@")
