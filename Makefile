@@ -6,7 +6,7 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run demo bench clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run check-debug check-debug-run demo bench clean
 
 # GNU make exits 2 whenever a recipe fails. So that `make vm` exits with the
 # guest command's own status, a tiny load plugin provides $(fp-exit N).
@@ -16,9 +16,10 @@ build/fpexit.so: scripts/fpexit.c
 	gcc -shared -fPIC -O2 -Wall -o $@ $<
 
 help:
-	@echo "targets: deps tree patches check-patches bisect-check kernel vm check demo bench clean"
+	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug demo bench clean"
 	@echo "  make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=s]"
-	@echo "  make check [TESTS='smoke.sh ...']"
+	@echo "  make check [TESTS='smoke.sh ...']     (ours kernel, plus patch checks)"
+	@echo "  make check-debug [TESTS='...']        (debug kernel: KASAN, lockdep, kmemleak)"
 	@echo "  make bench [QUICK=1] [BENCH_BUILD=0]"
 
 deps:
@@ -58,6 +59,15 @@ check-run:
 check: check-run
 	$(fp-exit $(file < build/check.status))
 	@exit $$(cat build/check.status)
+
+# The selftests again on the debug kernel (KASAN, lockdep, kmemleak...).
+check-debug-run:
+	@mkdir -p build; rm -f build/check-debug.status
+	@CHECK_KERNEL=debug VM_DIR=build/vm-debug scripts/check.sh; echo $$? > build/check-debug.status
+
+check-debug: check-debug-run
+	$(fp-exit $(file < build/check-debug.status))
+	@exit $$(cat build/check-debug.status)
 
 demo: export CMD = scripts/demo.sh
 demo: deps vm

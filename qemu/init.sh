@@ -31,10 +31,18 @@ echo "@@VM-START@@ $(uname -r) $(nproc) cpus" > $out
 cd "$repo" && bash -c "$(cat "$vmdir/cmd")" < /dev/null > $out 2>&1
 status=$?
 
-# Debug kernels: ask kmemleak for a scan so leaks reach the console log.
+# Debug kernels: ask kmemleak for a scan so leaks reach the console log
+# (its "new suspected memory leaks" line fails the run), with the backtraces
+# of what it found. Objects freed by RCU or deferred work after the tests
+# need a moment: wait, then scan twice as kmemleak's documentation advises.
 if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 5
 	echo scan > /sys/kernel/debug/kmemleak
+	sleep 2
 	echo scan > /sys/kernel/debug/kmemleak
+	head -n 200 /sys/kernel/debug/kmemleak | while IFS= read -r l; do
+		echo "kmemleak report: $l" > /dev/kmsg
+	done
 fi
 cd /
 sync

@@ -33,7 +33,7 @@ accel=(-accel tcg -cpu max)
 if [ "${VM_KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); fi
 
 # Kernel reports that fail the run even if CMD succeeded.
-REPORTS='BUG:|Oops|Kernel panic|WARNING:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t:|kmemleak:.*new suspected memory leaks|general protection fault|list_add corruption|list_del corruption|ODEBUG:|sleeping function called from invalid context'
+REPORTS='BUG:|Oops|Kernel panic|WARNING:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t:|kmemleak:.*new suspected memory leaks|general protection fault|list_add corruption|list_del corruption|ODEBUG:|sleeping function called from invalid context|unregister_netdevice: waiting for|hung_task|blocked for more than'
 
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000 ro"
