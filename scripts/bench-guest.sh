@@ -10,7 +10,8 @@
 # index), BENCH_ROUNDS (rounds of all variants, order reversed every other
 # round), BENCH_SECS (seconds measured per run, after BENCH_WARMUP),
 # BENCH_FLOWS (flow counts, e.g. "1 1000 100000"), BENCH_MEM_FLOWS (flows for
-# the memory-per-flow step, 0 = skip), BENCH_DIRECT=1 (pktgen in the client
+# the memory-per-flow step, 0 = skip), BENCH_REVAL_FLOWS (flows for the
+# revalidation-cost step, ours only, 0 = skip), BENCH_DIRECT=1 (pktgen in the client
 # itself, see below).
 #
 # pktgen keeps a reference on every skb it sends, so a veth peer receives a
@@ -32,6 +33,7 @@ SECS=${BENCH_SECS:-3}
 WARMUP=${BENCH_WARMUP:-1}
 FLOWS=${BENCH_FLOWS:-"1 1000 100000"}
 MEM_FLOWS=${BENCH_MEM_FLOWS:-100000}
+REVAL_FLOWS=${BENCH_REVAL_FLOWS:-10000}
 PKT_SIZE=60            # pktgen size without FCS: 64-byte frames on the wire
 
 CL=bcl; RT=brt; SK=bsk; GN=bgn
@@ -106,8 +108,12 @@ cat_mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 
 # --- router rulesets ----------------------------------------------------------
 # classic: conntrack + the same forward chain, no flowtable. fast: flowtable
-# on r0/r1 and "flow add". masq: fast + masquerade out of r1. The forward
-# chain counter counts the packets that still take the classic path.
+# on r0/r1 and "flow add". masq: fast + masquerade out of r1. Our kernel
+# only: norev = fast with revalidation after ruleset changes turned off for
+# the flowtable; commits = fast while one set element is added every 100 ms
+# (each commit sends every flow's next packet through the classic path).
+# The forward chain counter counts the packets that still take the classic
+# path.
 router_ruleset() {
 	local kind=$1 fwd
 	case $kind in
@@ -118,6 +124,7 @@ router_ruleset() {
 		echo 'flush ruleset'
 		echo 'table inet bench {'
 		[ "$kind" = classic ] || echo '	flowtable ft { hook ingress priority 0; devices = { r0, r1 }; }'
+		echo '	set churn { type ipv4_addr; }'
 		echo "	chain forward { type filter hook forward priority 0; policy accept; $fwd; }"
 		echo '}'
 		if [ "$kind" = masq ]; then
@@ -126,6 +133,22 @@ router_ruleset() {
 			echo '}'
 		fi
 	} | nsx $RT nft -f -
+	if [ "$kind" = norev ]; then
+		echo "inet bench ft revalidate off" | nsx $RT tee /proc/net/nf_fastpath > /dev/null
+	fi
+}
+# commits_start/commits_stop: one committed transaction every 100 ms.
+commits_start() {
+	nsx $RT sh -c 'i=0; while :; do
+		nft add element inet bench churn "{ 10.9.$((i / 250 % 250)).$((i % 250 + 1)) }"
+		i=$((i + 1)); sleep 0.1; done' > /dev/null 2>&1 &
+	COMMITS_PID=$!
+	COMMITS_C0=$(fp_stat revalidated)
+}
+commits_stop() {
+	kill "$COMMITS_PID" 2> /dev/null; wait "$COMMITS_PID" 2> /dev/null || true
+	COMMITS=$(nsx $RT nft list set inet bench churn | grep -o '10\.9\.' | wc -l)
+	REVALIDATED=$(( $(fp_stat revalidated) - COMMITS_C0 ))
 }
 fwd_count() { nsx $RT nft list chain inet bench forward | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -n 1; }
 sink_count() { nsx $SK nft list counter netdev sink rx | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
@@ -253,8 +276,47 @@ run_router() { # run_router classic|fast|masq flows
 			log "WARNING: $kind $n flows: only $offl conntrack entries are [OFFLOAD]"
 		fi
 	fi
+	if [ "$kind" = commits ]; then commits_start; fi
 	measure "$PG_NS" "$PG_DEV" 10.0.2.2 "$n" "$PG_MAC"
+	if [ "$kind" = commits ]; then
+		commits_stop
+		extra+=$(printf ',"commits":%s,"revalidated":%s' "$COMMITS" "$REVALIDATED")
+	fi
 	record "$kind" "$n" "$extra"
+}
+
+# Cost of revalidating N flows after one commit: passes of one packet per
+# flow (pktgen, full speed) over N offloaded flows, with the flows up to date
+# and right after a commit (each packet then takes the classic path once to
+# revalidate its flow), alternated 3 times. The cost is the extra CPU time
+# of a pass after a commit (all CPUs, /proc/stat), divided by the flows
+# revalidated; pktgen's own share is the same in both kinds of pass.
+run_reval() {
+	local n=$1 i c0 c1 r0 r1 count fresh=() stale=() reval=0
+	router_ruleset fast
+	nsx $RT conntrack -F 2> /dev/null || true
+	setup_flows "$n" fast
+	split_flows "$n"
+	count=$(( n > 5000 ? n : 5000 ))
+	pg_config "$PG_NS" "$PG_DEV" "$count" 10.0.2.2 10.0.2.2 10.1.0.1 "$(last_client_ip)" 10000 $PORTS 9 1 "$PG_MAC"
+	for i in 1 2 3; do
+		sleep 0.5; c0=$(cpu_busy); pg_start_wait "$PG_NS"; sleep 0.5; c1=$(cpu_busy)
+		fresh+=($((c1 - c0)))
+		nsx $RT nft add element inet bench churn "{ 10.9.255.$i }"
+		r0=$(fp_stat revalidated)
+		sleep 0.5; c0=$(cpu_busy); pg_start_wait "$PG_NS"; sleep 0.5; c1=$(cpu_busy)
+		r1=$(fp_stat revalidated)
+		stale+=($((c1 - c0))); reval=$((reval + r1 - r0))
+	done
+	# medians of 3, in jiffies of USER_HZ
+	local f s hz
+	f=$(printf '%s\n' "${fresh[@]}" | sort -n | sed -n 2p)
+	s=$(printf '%s\n' "${stale[@]}" | sort -n | sed -n 2p)
+	hz=$(getconf CLK_TCK)
+	json "$(printf '{"kernel":"%s","boot":%s,"round":0,"variant":"reval","flows":%s,"packets":%s,"fresh_cpu_s":%.3f,"stale_cpu_s":%.3f,"revalidated":%s,"us_per_revalidation":%.3f}' \
+		"$KLABEL" "$BOOT" "$n" "$count" "$(echo "$f / $hz" | bc -l)" "$(echo "$s / $hz" | bc -l)" "$((reval / 3))" \
+		"$(echo "($s - $f) * 1000000 / $hz / ($reval / 3 + ($reval == 0))" | bc -l)")"
+	log "revalidation: $n flows, one packet each: CPU $f jiffies up to date, $s after a commit (medians of 3; CLK_TCK $hz), $((reval / 3)) revalidated per pass"
 }
 
 # Memory per offloaded flow: N established (not offloaded) flows first, then
@@ -295,6 +357,7 @@ setup_topology
 variants=(floor)
 for n in $FLOWS; do variants+=("classic:$n" "fast:$n"); done
 variants+=("masq:1")
+if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1"); fi
 
 for ROUND in $(seq 1 "$ROUNDS"); do
 	order=("${variants[@]}")
@@ -310,6 +373,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 done
 ROUND=0
 if [ "$MEM_FLOWS" -gt 0 ]; then run_memory "$MEM_FLOWS"; fi
+if [ -r /proc/net/nf_fastpath ] && [ "$REVAL_FLOWS" -gt 0 ]; then run_reval "$REVAL_FLOWS"; fi
 if [ -r /proc/net/nf_fastpath ]; then
 	log "/proc/net/nf_fastpath (router) at the end:"
 	nsx $RT cat /proc/net/nf_fastpath | grep -vE ' 0$' | sed 's/^/    /'

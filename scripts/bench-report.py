@@ -46,7 +46,7 @@ def fmt(s, scale=1.0, prec=0, unit=""):
 # runs by (kernel, boot, round) -> {(variant, flows): run}
 cell = defaultdict(dict)
 for r in runs:
-    if r["variant"] == "memory":
+    if r["variant"] in ("memory", "reval"):
         continue
     cell[(r["kernel"], r["boot"], r["round"])][(r["variant"], r["flows"])] = r
 # hop cost of a run in microseconds: 1/pps - 1/floor_pps of the same round
@@ -57,7 +57,7 @@ for (k, b, rd), vs in cell.items():
             r["hop_us"] = (1.0 / r["pps"] - 1.0 / floor["pps"]) * 1e6
 
 variants = sorted({key for vs in cell.values() for key in vs},
-                  key=lambda v: (["floor", "classic", "fast", "masq"].index(v[0]), v[1]))
+                  key=lambda v: (["floor", "classic", "fast", "masq", "norev", "commits"].index(v[0]), v[1]))
 flows = sorted({v[1] for v in variants if v[0] in ("classic", "fast")})
 summary = {"variants": {}, "ratios": {}, "memory": {}, "setup": {}}
 
@@ -76,7 +76,7 @@ for v in variants:
              "cpu_us_per_pkt": stat([r.get("cpu_us_per_pkt") for r in rs])}
         summary["variants"]["%s/%s/%d" % (k, v[0], v[1])] = s
         lines.append("%-18s %-9s %-26s %-22s %s" % (name, k, fmt(s["pps"]), fmt(s["hop_us"], prec=2),
-                                                 s["slowpath_pkts_max"] if v[0] in ("fast", "masq") else "(all)"))
+                                                 s["slowpath_pkts_max"] if v[0] != "classic" else "(all)"))
 
 
 # --- ratios within a kernel, pair by pair (same boot and round) ---
@@ -116,6 +116,13 @@ for k in KERNELS:
         within(k, ("fast", 1), ("floor", 1), pps_ratio))
     add("%s: masquerade/fast pps, 1 flow" % k, "%s/masq_over_fast_pps/1" % k,
         within(k, ("masq", 1), ("fast", 1), pps_ratio))
+# policy coherence (ours only): the per-packet check, and a commit stream
+add("ours: fast/norev pps, 1 flow (revalidation on vs off)", "ours/fast_over_norev_pps/1",
+    within("ours", ("fast", 1), ("norev", 1), pps_ratio), prec=3)
+add("ours: norev/fast hop cost, 1 flow (>=0.97: within 3%)", "ours/norev_over_fast_hop/1",
+    within("ours", ("fast", 1), ("norev", 1), hop_ratio), prec=3)
+add("ours: commits/fast pps, 1 flow (a commit every 100 ms)", "ours/commits_over_fast_pps/1",
+    within("ours", ("commits", 1), ("fast", 1), pps_ratio), prec=3)
 
 
 # --- ratios across kernels, pair by pair (boot index) ---
@@ -181,8 +188,14 @@ for k in KERNELS:
               % (k, nmax, fmt(s), fmt(summary["setup"][k]["classic_flows_per_s"])))
 
 
-def across_list(vals):
-    return None
+reval = [r for r in runs if r["variant"] == "reval"]
+if reval:
+    s = stat([r["us_per_revalidation"] for r in reval])
+    summary["revalidation"] = {"flows": [r["flows"] for r in reval], "us_per_flow": s,
+                               "revalidated": [r["revalidated"] for r in reval]}
+    ml.append("ours      revalidating %s flows after one commit: %s us per flow (revalidated %s)"
+              % ("/".join(str(r["flows"]) for r in reval), fmt(s, prec=2),
+                 "/".join(str(r["revalidated"]) for r in reval)))
 
 
 for key, label in (("slab_bytes_per_flow", "slab"), ("used_bytes_per_flow", "all memory")):
@@ -196,7 +209,7 @@ add("ours/mainline flow setup rate, %d flows" % nmax, "ours_over_mainline_setup/
 # offload checks: every fast/masq run should leave the forward chain alone
 problems = []
 for r in runs:
-    if r["variant"] in ("fast", "masq"):
+    if r["variant"] in ("fast", "masq", "norev"):
         if r.get("ct_offload") is not None and r["ct_offload"] < r["flows"]:
             problems.append("%s boot %s round %s %s %d flows: only %s conntrack entries [OFFLOAD]"
                             % (r["kernel"], r["boot"], r["round"], r["variant"], r["flows"], r["ct_offload"]))
