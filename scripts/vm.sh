@@ -32,8 +32,10 @@ printf '%s\n' "$CMD" > "$vmdir/cmd"
 accel=(-accel tcg -cpu max)
 if [ "${VM_KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); fi
 
-# Kernel reports that fail the run even if CMD succeeded.
-REPORTS='BUG:|Oops|Kernel panic|WARNING:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t:|kmemleak:.*new suspected memory leaks|general protection fault|list_add corruption|list_del corruption|ODEBUG:|sleeping function called from invalid context|unregister_netdevice: waiting for|hung_task|blocked for more than'
+# Kernel reports that fail the run even if CMD succeeded. A WARNING counts
+# when it opens a line (WARN splats, lockdep), not inside a driver message
+# such as pktgen's "pktgen: WARNING: trying to remove a running interface".
+REPORTS='BUG:|Oops|Kernel panic|(^|\] )WARNING:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t:|kmemleak:.*new suspected memory leaks|general protection fault|list_add corruption|list_del corruption|ODEBUG:|sleeping function called from invalid context|unregister_netdevice: waiting for|hung_task|blocked for more than'
 
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000 ro"

@@ -33,6 +33,7 @@ for t in "${tests[@]}"; do
 		continue
 	fi
 	log=$(mktemp)
+	start=$SECONDS
 	timeout --kill-after=10 "$timeout" bash "./$t" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -50,7 +51,7 @@ for t in "${tests[@]}"; do
 		failed=1
 	fi
 	grep -q '^not ok ' "$log" && failed=1
-	echo "# selftests: $t exit status $rc"
+	echo "# selftests: $t exit status $rc ($((SECONDS - start)) s)"
 	rm -f "$log"
 done
 exit $failed

@@ -158,8 +158,9 @@ static inline void nf_fp_flow_refresh(struct nf_fp_flow *flow)
 		WRITE_ONCE(flow->expires, expires);
 }
 
-/* Packets that someone else holds as well (a packet socket tap, pktgen)
- * must not be modified: their headers are read in place or not at all.
+/* Packets that someone else holds as well (pktgen keeps a reference on
+ * what it sends) must not be modified: their headers are read in place or
+ * not at all.
  */
 static inline bool nf_fp_may_pull(struct sk_buff *skb, unsigned int len)
 {
@@ -171,7 +172,9 @@ static inline bool nf_fp_may_pull(struct sk_buff *skb, unsigned int len)
 /* The fast path is about to rewrite @skb (@len bytes of network packet,
  * the first @hlen of them written to).  A shared packet is replaced by a
  * clone of our own once that is ready.  Returns the packet to forward, or
- * NULL to leave @skb, untouched, to the classic path.
+ * NULL to leave @skb to the classic path: a shared @skb is then untouched,
+ * an unshared one may have been trimmed to @len or had its head copied,
+ * which the classic path would do as well.
  */
 static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
 					     unsigned int len,
