@@ -60,13 +60,25 @@ enum {
 	NF_FP_FLOW_DEAD,
 };
 
+struct nf_fp_hw;
+
+/* What the hardware offload work item is to do with a flow (hw.c). */
+enum {
+	NF_FP_HW_TODO_PUSH	= BIT(0),
+	NF_FP_HW_TODO_STATS	= BIT(1),
+	NF_FP_HW_TODO_OUT	= BIT(2),
+	NF_FP_HW_TODO_RELEASE	= BIT(3),
+	NF_FP_HW_TODO_HANDBACK	= BIT(4),
+};
+
 /* policy_genp points to the nftables generation of the netns (or to a
  * constant for flowtables that opted out of revalidation); policy_gen is
  * the generation under which the ruleset last offloaded the flow, and
  * policy_pending[dir] the gc_seq under which a packet of that direction
  * was last sent to the classic path to be judged again (odd: none), and
  * policy_gc_seen the one under which the garbage collector last found it
- * so.  See policy.c.
+ * so.  See policy.c.  hw is the flowtable's hardware offload state (NULL
+ * without "flags offload"); hw_node, hw_todo and hw_state belong to it.
  */
 struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
@@ -77,6 +89,10 @@ struct nf_fp_flow {
 	u32			expires;
 	unsigned int		policy_pending[IP_CT_DIR_MAX];
 	unsigned int		policy_gc_seen;
+	struct nf_fp_hw		*hw;
+	struct list_head	hw_node;
+	unsigned long		hw_todo;
+	u8			hw_state;
 	struct rcu_head		rcu;
 };
 
@@ -225,6 +241,18 @@ static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow)
 	return READ_ONCE(*READ_ONCE(flow->policy_genp)) !=
 	       READ_ONCE(flow->policy_gen);
 }
+
+/* hw.c */
+int nf_fp_hw_init(struct nf_flowtable *ft);
+void nf_fp_hw_free(struct nf_flowtable *ft);
+int nf_fp_hw_bind(struct nf_flowtable *ft, struct net_device *dev);
+void nf_fp_hw_unbind(struct nf_flowtable *ft, struct net_device *dev);
+void nf_fp_hw_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_hw_flow_added(struct nf_fp_flow *flow);
+void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow);
+bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback);
+void nf_fp_hw_flow_gc(struct nf_fp_flow *flow);
+void nf_fp_hw_show(struct seq_file *seq, struct nf_flowtable *ft);
 
 /* nat.c */
 void nf_fp_nat_ipv4(struct sk_buff *skb, unsigned int thoff,

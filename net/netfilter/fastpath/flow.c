@@ -238,8 +238,10 @@ static void nf_fp_revalidate(struct nf_flowtable *ft,
 	if (!d)
 		return;
 	flow = nf_fp_dir_flow(d);
-	if (flow->ct == ct && !test_bit(NF_FP_FLOW_DEAD, &flow->flags))
+	if (flow->ct == ct && !test_bit(NF_FP_FLOW_DEAD, &flow->flags)) {
 		nf_fp_policy_revalidate(ft, flow, dir);
+		nf_fp_hw_flow_revalidated(flow);
+	}
 }
 
 /* The flow_offload expression: move this packet's connection into @ft. */
@@ -276,6 +278,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 
 	flow->expires = nfct_time_stamp + nf_fp_timeout(flow);
 	nf_fp_policy_flow_init(ft, flow);
+	nf_fp_hw_flow_init(ft, flow);
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
 	nf_fp_ct_liberal(ct);
 
@@ -283,6 +286,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 		goto err_put;
 
 	nf_fp_stat_inc(net, NF_FP_STAT_FLOW_ADD);
+	nf_fp_hw_flow_added(flow);
 	return;
 
 err_put:

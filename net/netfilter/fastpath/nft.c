@@ -23,16 +23,19 @@ static unsigned int nf_fp_inet_hook(void *priv, struct sk_buff *skb,
 }
 
 /* Devices join and leave; flows through a leaving device go with it.
- * Hardware offload is not available yet: refuse it rather than pretend.
+ * With "flags offload" a device's driver must take the flowtable's
+ * flow_block, and lets go of it once the flows are out of its hardware.
  */
 static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
 		       enum flow_block_command cmd)
 {
 	switch (cmd) {
 	case FLOW_BLOCK_BIND:
-		return nf_flowtable_hw_offload(ft) ? -EOPNOTSUPP : 0;
+		return nf_flowtable_hw_offload(ft) ? nf_fp_hw_bind(ft, dev) : 0;
 	case FLOW_BLOCK_UNBIND:
 		nf_fp_table_flush_dev(ft, dev);
+		if (nf_flowtable_hw_offload(ft))
+			nf_fp_hw_unbind(ft, dev);
 		return 0;
 	}
 	return -EOPNOTSUPP;

@@ -65,7 +65,8 @@ void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 	rhashtable_remove_fast(&ft->rhashtable, &flow->dir[1].node,
 			       nf_fp_rht_params);
 	nf_fp_stat_inc(read_pnet(&ft->net), reason);
-	nf_fp_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING);
+	if (!nf_fp_hw_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING))
+		nf_fp_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING);
 }
 
 static bool nf_fp_dir_stale(const struct nf_fp_dir *d)
@@ -123,6 +124,8 @@ static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 
 	if (reason != NF_FP_STAT_MAX)
 		nf_fp_table_remove(ft, flow, reason);
+	else
+		nf_fp_hw_flow_gc(flow);
 }
 
 static void nf_fp_gc_work(struct work_struct *work)
@@ -165,6 +168,11 @@ int nf_fp_table_init(struct nf_flowtable *ft)
 	err = rhashtable_init(&ft->rhashtable, &nf_fp_rht_params);
 	if (err)
 		return err;
+	err = nf_fp_hw_init(ft);
+	if (err) {
+		rhashtable_destroy(&ft->rhashtable);
+		return err;
+	}
 
 	flow_block_init(&ft->flow_block);
 	init_rwsem(&ft->flow_block_lock);
@@ -187,6 +195,7 @@ void nf_fp_table_free(struct nf_flowtable *ft)
 
 	cancel_delayed_work_sync(&ft->gc_work);
 	nf_fp_table_flush_dev(ft, NULL);
+	nf_fp_hw_free(ft);
 	nf_fp_policy_forget(ft);
 	rhashtable_destroy(&ft->rhashtable);
 }
@@ -236,11 +245,13 @@ void nf_fp_tables_show(struct seq_file *seq, struct net *net)
 		if (!net_eq(read_pnet(&ft->net), net))
 			continue;
 		nft_ft = container_of(ft, struct nft_flowtable, data);
-		seq_printf(seq, "flowtable %s %s %s flows %u revalidate %s\n",
+		seq_printf(seq, "flowtable %s %s %s flows %u revalidate %s",
 			   nf_fp_family_name(nft_ft->table->family),
 			   nft_ft->table->name, nft_ft->name,
 			   atomic_read(&ft->rhashtable.nelems) / 2,
 			   nf_fp_policy_enabled(ft) ? "on" : "off");
+		nf_fp_hw_show(seq, ft);
+		seq_putc(seq, '\n');
 	}
 	mutex_unlock(&nf_fp_tables_mutex);
 }

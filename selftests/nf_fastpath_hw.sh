@@ -1,0 +1,485 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hardware offload on netdevsim: client - router - server over linked
+# netdevsim ports, the router's two ports in one netdevsim device whose
+# flow table model forwards matched packets itself.  With "flags offload"
+# a flow must reach the hardware ([HW_OFFLOAD]) and then be forwarded
+# there alone: the router's software fast path and forward chain stand
+# still while the model's entry counters grow, and data arrives intact,
+# with and without NAT.  A full table or a failing driver leaves flows in
+# the software fast path; hardware counters keep a busy flow alive; FIN,
+# conntrack -F, device removal, flowtable deletion and netns exit leave no
+# hardware entry.  A veth refuses "flags offload".
+#
+# Output is KTAP; the exit status is non-zero if any case failed.
+
+set -u
+
+. "$(dirname "$0")/lib.sh"
+
+NTESTS=14
+DBG=/sys/kernel/debug/netdevsim
+BUS=/sys/bus/netdevsim
+ID_R=$((100 + RANDOM % 800))
+ID_C=$((ID_R + 1000))
+ID_S=$((ID_R + 2000))
+
+if [ ! -w $BUS/new_device ] || [ ! -w $BUS/link_device ]; then
+	echo "1..0 # SKIP netdevsim with link_device support not available"
+	exit $ksft_skip
+fi
+if ! command -v python3 >/dev/null; then
+	echo "1..0 # SKIP python3 not found"
+	exit $ksft_skip
+fi
+
+nsx()
+{
+	ip netns exec $R "$@"
+}
+
+nsim_cleanup()
+{
+	local id
+
+	for id in $ID_R $ID_C $ID_S; do
+		[ -d $BUS/devices/netdevsim$id ] &&
+			echo $id > $BUS/del_device 2>/dev/null
+	done
+	cleanup
+}
+trap nsim_cleanup EXIT
+
+ft_dir()
+{
+	echo $DBG/netdevsim$ID_R/ft
+}
+
+hw_entries()
+{
+	cat "$(ft_dir)/count" 2>/dev/null || echo 0
+}
+
+# Sum of the packets counted by the model's entries (lines of "cookie
+# in-dev l3 l4 source destination out-dev packets bytes").
+hw_packets()
+{
+	awk '{ n += $(NF - 1) } END { print n + 0 }' "$(ft_dir)/entries" \
+		2>/dev/null || echo 0
+}
+
+hw_packets_of()	# hw_packets_of <pattern>: packets of the matching entries
+{
+	grep -- "$1" "$(ft_dir)/entries" 2>/dev/null |
+		awk '{ n += $(NF - 1) } END { print n + 0 }'
+}
+
+hw_has()	# hw_has <pattern>: an entry of the model matches
+{
+	grep -q -- "$1" "$(ft_dir)/entries" 2>/dev/null
+}
+
+# A field of our flowtable's line in /proc/net/nf_fastpath.
+ft_field()
+{
+	nsx awk -v k="$1" '$1 == "flowtable" {
+		for (i = 2; i < NF; i++) if ($i == k) print $(i + 1) }' \
+		/proc/net/nf_fastpath
+}
+
+hw_offloaded()	# hw_offloaded <l4proto> <dport>
+{
+	ct_list -p "$1" --dport "$2" | grep -q '\[HW_OFFLOAD\]'
+}
+
+# new_port <id> <ports> <netns> <names...>: a netdevsim device whose
+# ports move into <netns> under <names>.
+new_port()
+{
+	local id=$1 n=$2 ns=$3 i=0 dev
+
+	shift 3
+	echo "$id $n" > $BUS/new_device || return 1
+	wait_for 5 eval "[ \$(ls $BUS/devices/netdevsim$id/net 2>/dev/null | wc -l) -eq $n ]" ||
+		return 1
+	for dev in $(ls $BUS/devices/netdevsim$id/net | sort); do
+		i=$((i + 1))
+		ip link set "$dev" netns "$ns" || return 1
+		ip -n "$ns" link set "$dev" name "${!i}" || return 1
+	done
+}
+
+ifidx()	# ifidx <netns> <dev>
+{
+	ip netns exec "$1" cat /sys/class/net/"$2"/ifindex
+}
+
+link_ports()	# link_ports <netns> <dev> <netns> <dev>
+{
+	local fa fb rc
+
+	exec {fa}<"/run/netns/$1" {fb}<"/run/netns/$3"
+	echo "$fa:$(ifidx "$1" "$2") $fb:$(ifidx "$3" "$4")" > $BUS/link_device
+	rc=$?
+	exec {fa}<&- {fb}<&-
+	return $rc
+}
+
+setup_nsim_topology()
+{
+	ip netns add $C && ip netns add $R && ip netns add $S || return 1
+	new_port $ID_R 2 $R r0 r1 || return 1
+	new_port $ID_C 1 $C c0 || return 1
+	new_port $ID_S 1 $S s0 || return 1
+	link_ports $C c0 $R r0 && link_ports $R r1 $S s0 || return 1
+
+	ip -n $C addr add 10.0.1.1/24 dev c0
+	ip -n $C addr add dead:1::1/64 dev c0 nodad
+	ip -n $R addr add 10.0.1.254/24 dev r0
+	ip -n $R addr add dead:1::fe/64 dev r0 nodad
+	ip -n $R addr add 10.0.2.254/24 dev r1
+	ip -n $R addr add dead:2::fe/64 dev r1 nodad
+	ip -n $S addr add 10.0.2.1/24 dev s0
+	ip -n $S addr add dead:2::1/64 dev s0 nodad
+	for dev in "$C c0" "$R r0" "$R r1" "$S s0"; do
+		set -- $dev
+		ip -n $1 link set lo up
+		ip -n $1 link set $2 up
+	done
+	ip -n $C route add default via 10.0.1.254
+	ip -n $C route add default via dead:1::fe
+	ip -n $S route add default via 10.0.2.254
+	ip -n $S route add default via dead:2::fe
+	nsx sysctl -qw net.ipv4.ip_forward=1
+	nsx sysctl -qw net.ipv6.conf.all.forwarding=1
+	nsx sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	ip netns exec $C ping -q -c 1 -W 2 10.0.2.1 > /dev/null &&
+		ip netns exec $C ping -q -c 1 -W 2 dead:2::1 > /dev/null
+}
+
+# load_ruleset [nat]: flowtable with "flags offload" over r0 and r1.
+load_ruleset()
+{
+	local nat=""
+
+	[ "${1:-}" = nat ] && nat="chain post {
+		type nat hook postrouting priority 100;
+		oifname r1 masquerade;
+	}"
+	# A driver binds a device to one flowtable at a time: the old one
+	# must be gone before the new one binds.
+	nsx nft flush ruleset
+	nsx nft -f - <<EOF
+table inet filter {
+	counter forwarded { }
+
+	flowtable ft {
+		hook ingress priority 0
+		devices = { r0, r1 }
+		flags offload
+		counter
+	}
+
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		meta l4proto { tcp, udp } flow add @ft
+		counter name forwarded
+	}
+	$nat
+}
+EOF
+}
+
+# UDP stream from the client to <addr>:<port>: <count> numbered 512-byte
+# datagrams, one every <gap> seconds; the server echoes a reply for the
+# first one only, and writes how many distinct intact datagrams it got.
+udp_server()	# udp_server <family 4|6> <port> <out file>
+{
+	ip netns exec $S python3 -c '
+import socket, sys
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(sys.argv[2])))
+s.settimeout(4)
+open(sys.argv[3], "w").close()
+seen, peers = set(), set()
+try:
+    while True:
+        d, a = s.recvfrom(2048)
+        n = int.from_bytes(d[:4], "big")
+        if d == n.to_bytes(4, "big") + bytes([n % 251]) * 508:
+            if not seen:
+                s.sendto(b"ack", a)
+            seen.add(n)
+            peers.add(a[0])
+except socket.timeout:
+    pass
+miss = sorted(set(range(max(seen, default=-1) + 1)) - seen)[:10]
+open(sys.argv[3], "w").write("%d %s missing %s\n" % (len(seen),
+    " ".join(sorted(peers)), miss))
+' "$1" "$2" "$3" &
+	# Bound once the output file exists; python starts slowly here.
+	wait_for 10 test -e "$3"
+}
+
+udp_client()	# udp_client <addr> <port> <count> <gap>
+{
+	ip netns exec $C python3 -c '
+import socket, sys, time
+addr, port, count, gap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", 40000 + port % 1000))
+for n in range(count):
+    s.sendto(n.to_bytes(4, "big") + bytes([n % 251]) * 508, (addr, port))
+    if n == 0:
+        s.settimeout(2)
+        try:
+            s.recv(16)
+        except socket.timeout:
+            pass
+    time.sleep(gap)
+' "$1" "$2" "$3" "$4" &
+}
+
+# hw_stream <name> <family> <addr> <port>: a UDP stream that must go to
+# the hardware; while it runs, the software fast path and the forward
+# chain stand still and the model's counters grow; all datagrams arrive.
+hw_stream()
+{
+	local name=$1 fam=$2 addr=$3 port=$4 hit0 fwd0 hw0 hit1 fwd1 hw1 msg
+
+	udp_server "$fam" "$port" "$WORK/udp.$port"
+	udp_client "$addr" "$port" 3000 0.002
+	if ! wait_for 10 hw_offloaded udp "$port"; then
+		wait
+		result 1 "$name: [HW_OFFLOAD]" "$(ct_list)" "$(fp_dump)" \
+			"$(cat "$(ft_dir)/entries")"
+		return
+	fi
+	sleep 0.5
+	hit0=$(fp_stat hit); fwd0=$(nft_packets forwarded); hw0=$(hw_packets)
+	sleep 1.5
+	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded); hw1=$(hw_packets)
+	wait
+	if [ "$hit1" -eq "$hit0" ] && [ "$fwd1" -eq "$fwd0" ] &&
+	   [ "$hw1" -gt "$hw0" ] && [ "$(cut -d' ' -f1 "$WORK/udp.$port")" = 3000 ]; then
+		msg="model +$((hw1 - hw0)) packets in 1.5 s"
+		msg+=", software and forward chain +0, 3000/3000 intact"
+		result 0 "$name: [HW_OFFLOAD], $msg"
+	else
+		result 1 "$name: in hardware only, data intact" \
+			"fast path hits $hit0 -> $hit1, forward $fwd0 -> $fwd1" \
+			"model packets $hw0 -> $hw1" \
+			"server: $(cat "$WORK/udp.$port")" \
+			"$(cat "$(ft_dir)/entries")"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..$NTESTS"
+
+if ! setup_nsim_topology; then
+	echo "Bail out! cannot build the netdevsim topology"
+	exit 1
+fi
+
+# 1. A veth cannot offload: the flowtable is refused, nothing half-made.
+ip -n $R link add v0 type veth peer name v1
+nsx nft list ruleset > "$WORK/before"
+ft='{ hook ingress priority 0; devices = { v0 }; flags offload; }'
+if ! nsx nft add table inet t2 "{ flowtable f $ft; }" > "$WORK/out" 2>&1 &&
+   grep -q "Operation not supported" "$WORK/out" &&
+   nsx nft list ruleset | cmp -s - "$WORK/before"; then
+	result 0 "flags offload on a veth refused: $(head -1 "$WORK/out")"
+else
+	result 1 "flags offload on a veth refused" "$(cat "$WORK/out")"
+fi
+ip -n $R link del v0
+
+# 2-3. UDP v4 and v6 streams in hardware.
+load_ruleset
+hw_stream "IPv4 UDP" 4 10.0.2.1 5001
+hw_stream "IPv6 UDP" 6 dead:2::1 5002
+
+# 4. TCP transfer in hardware, intact; FIN tears the flow down.
+head -c 4000000 /dev/urandom > "$WORK/tcp.in"
+ip netns exec $S socat -u TCP-LISTEN:5003,reuseaddr OPEN:"$WORK/tcp.out",creat,trunc &
+sleep 0.5
+ip netns exec $C python3 -c '
+import socket, sys, time
+s = socket.create_connection(("10.0.2.1", 5003))
+data = open(sys.argv[1], "rb").read()
+for i in range(0, len(data), 2000):
+    s.sendall(data[i:i + 2000])
+    time.sleep(0.005)
+s.close()
+' "$WORK/tcp.in" &
+hw0=0; hw1=0; fwd0=0; fwd1=0; seen=0
+if wait_for 10 hw_offloaded tcp 5003; then
+	sleep 0.5
+	hw0=$(hw_packets_of :5003); fwd0=$(nft_packets forwarded); seen=1
+	sleep 1
+	hw1=$(hw_packets_of :5003); fwd1=$(nft_packets forwarded)
+fi
+wait
+if [ $seen -eq 1 ] && cmp -s "$WORK/tcp.in" "$WORK/tcp.out" &&
+   [ "$hw1" -gt "$hw0" ] && [ "$fwd1" -eq "$fwd0" ]; then
+	msg="model +$((hw1 - hw0)) packets in 1 s, forward chain +0"
+	result 0 "TCP in hardware: $msg, 4 MB intact"
+else
+	result 1 "TCP in hardware, data intact" "[HW_OFFLOAD] seen: $seen" \
+		"model $hw0 -> $hw1" "$(ls -l "$WORK"/tcp.*)" "$(fp_dump)"
+fi
+if wait_for 10 eval '! ct_list -p tcp --dport 5003 | grep -q OFFLOAD' &&
+   wait_for 5 eval '! hw_has :5003'; then
+	result 0 "FIN: flow and hardware entries gone"
+else
+	result 1 "FIN: flow and hardware entries gone" "$(ct_list)" \
+		"$(cat "$(ft_dir)/entries")"
+fi
+
+# 6. NAT in hardware: the server sees the router's address.
+load_ruleset nat
+hw_stream "IPv4 UDP masqueraded" 4 10.0.2.1 5004
+if grep -q " 10.0.2.254" "$WORK/udp.5004"; then
+	result 0 "masquerade applied in hardware: server saw 10.0.2.254"
+else
+	result 1 "masquerade applied in hardware" "$(cat "$WORK/udp.5004")"
+fi
+
+# 8. Hardware counters keep a flow alive past the software timeout.
+load_ruleset
+nsx conntrack -F > /dev/null 2>&1
+wait_for 5 no_flows
+nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
+add0=$(fp_stat flow_add); to0=$(fp_stat del_timeout)
+udp_server 4 5005 "$WORK/udp.5005"
+udp_client 10.0.2.1 5005 3500 0.002
+wait $!
+# Read the counters before the flow idles out once the stream stopped.
+add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
+wait
+if [ "$to1" -eq "$to0" ] && [ "$add1" -eq $((add0 + 1)) ] &&
+   [ "$(cut -d' ' -f1 "$WORK/udp.5005")" = 3500 ]; then
+	result 0 "hardware counters kept a busy flow alive past a 2 s timeout"
+else
+	result 1 "hardware counters keep a busy flow alive" \
+		"flow_add $add0 -> $add1, del_timeout $to0 -> $to1" \
+		"server: $(cat "$WORK/udp.5005")"
+fi
+nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
+
+# 9. Full hardware table: the flow stays in the software fast path.
+echo 0 > "$(ft_dir)/capacity"
+nospc0=$(ft_field hw_add_nospc)
+udp_server 4 5006 "$WORK/udp.5006"
+udp_client 10.0.2.1 5006 1000 0.002
+wait_for 10 offloaded udp 5006
+hit0=$(fp_stat hit)
+wait
+if [ "$(ft_field hw_add_nospc)" -gt "$nospc0" ] &&
+   ! hw_offloaded udp 5006 && [ "$(fp_stat hit)" -gt "$hit0" ] &&
+   [ "$(cut -d' ' -f1 "$WORK/udp.5006")" = 1000 ]; then
+	result 0 "table full: counted as hw_add_nospc, flow kept in software, 1000/1000 datagrams"
+else
+	result 1 "table full: software fallback" "$(fp_dump)" "$(ct_list)" \
+		"server: $(cat "$WORK/udp.5006")"
+fi
+echo 64 > "$(ft_dir)/capacity"
+
+# 10. Injected driver failure: software fallback, reason counted.
+echo 1 > "$(ft_dir)/fail_add"
+err0=$(ft_field hw_add_error)
+udp_server 4 5007 "$WORK/udp.5007"
+udp_client 10.0.2.1 5007 1000 0.002
+wait
+if [ "$(ft_field hw_add_error)" -gt "$err0" ] &&
+   [ "$(cut -d' ' -f1 "$WORK/udp.5007")" = 1000 ]; then
+	result 0 "driver add failure: counted as hw_add_error, 1000/1000 datagrams in software"
+else
+	result 1 "driver add failure: software fallback" "$(fp_dump)" \
+		"server: $(cat "$WORK/udp.5007")"
+fi
+echo 0 > "$(ft_dir)/fail_add"
+
+# 11. conntrack -F with a hardware flow live (the server answers only
+# the first datagram, so the stream is not offloaded again afterwards).
+udp_server 4 5008 "$WORK/udp.5008"
+udp_client 10.0.2.1 5008 1500 0.002
+if wait_for 10 hw_offloaded udp 5008; then
+	nsx conntrack -F > /dev/null 2>&1
+	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ] && no_flows'; then
+		result 0 "conntrack -F: flow and hardware entries removed"
+	else
+		result 1 "conntrack -F: flow and hardware entries removed" \
+			"$(ct_list)" "$(cat "$(ft_dir)/entries")"
+	fi
+else
+	result 1 "conntrack -F: flow never in hardware" "$(fp_dump)"
+fi
+wait
+
+# 12. Flowtable deletion with a hardware flow live.
+udp_server 4 5009 "$WORK/udp.5009"
+udp_client 10.0.2.1 5009 1500 0.002
+if wait_for 10 hw_offloaded udp 5009; then
+	nsx nft flush ruleset
+	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ]'; then
+		result 0 "flowtable deleted with a hardware flow: no entry left"
+	else
+		result 1 "flowtable deleted: no entry left" \
+			"$(cat "$(ft_dir)/entries")"
+	fi
+else
+	result 1 "flowtable deleted: flow never in hardware" "$(fp_dump)"
+fi
+wait
+
+# 13. The router's netdevsim device removed with a hardware flow live.
+load_ruleset
+udp_server 4 5010 "$WORK/udp.5010"
+udp_client 10.0.2.1 5010 1500 0.002
+if wait_for 10 hw_offloaded udp 5010; then
+	echo $ID_R > $BUS/del_device
+	if wait_for 5 no_flows &&
+	   wait_for 5 eval '! ct_list | grep -q OFFLOAD'; then
+		result 0 "router's device removed with a hardware flow: no flow left"
+	else
+		result 1 "router's device removed: no flow left" "$(fp_dump)" \
+			"$(ct_list)"
+	fi
+else
+	result 1 "router's device removed: flow never in hardware" "$(fp_dump)"
+fi
+wait
+
+# 14. Router netns deleted with a hardware flow live.
+new_port $ID_R 2 $R r0 r1 && link_ports $C c0 $R r0 &&
+	link_ports $R r1 $S s0
+ip -n $R addr add 10.0.1.254/24 dev r0
+ip -n $R addr add 10.0.2.254/24 dev r1
+ip -n $R link set r0 up
+ip -n $R link set r1 up
+ip -n $C neigh flush all
+ip -n $S neigh flush all
+load_ruleset
+udp_server 4 5011 "$WORK/udp.5011"
+udp_client 10.0.2.1 5011 1500 0.002
+if wait_for 10 hw_offloaded udp 5011; then
+	ip netns del $R
+	if wait_for 10 eval '[ "$(hw_entries)" -eq 0 ]'; then
+		result 0 "router netns deleted with a hardware flow: no entry left"
+	else
+		result 1 "netns deleted: no entry left" \
+			"$(cat "$(ft_dir)/entries")"
+	fi
+else
+	result 1 "netns deleted: flow never in hardware" "$(fp_dump)" \
+		"$(ct_list)"
+fi
+wait
+
+echo "# $failed of $NTESTS failed"
+[ $failed -eq 0 ]
