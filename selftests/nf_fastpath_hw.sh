@@ -243,6 +243,21 @@ for n in range(count):
 ' "$1" "$2" "$3" "$4" &
 }
 
+# udp_stream <port> <count>: IPv4 server and paced client, in the
+# background ($! is the client).
+udp_stream()
+{
+	udp_server 4 "$1" "$WORK/udp.$1"
+	udp_client 10.0.2.1 "$1" "$2" 0.002
+}
+
+# hw_flow_up <port>: a 1500-datagram stream that reaches [HW_OFFLOAD].
+hw_flow_up()
+{
+	udp_stream "$1" 1500
+	wait_for 10 hw_offloaded udp "$1"
+}
+
 # hw_stream <name> <family> <addr> <port>: a UDP stream that must go to
 # the hardware; while it runs, the software fast path and the forward
 # chain stand still and the model's counters grow; all datagrams arrive.
@@ -355,8 +370,7 @@ nsx conntrack -F > /dev/null 2>&1
 wait_for 5 no_flows
 nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
 add0=$(fp_stat flow_add); to0=$(fp_stat del_timeout)
-udp_server 4 5005 "$WORK/udp.5005"
-udp_client 10.0.2.1 5005 3500 0.002
+udp_stream 5005 3500
 wait $!
 # Read the counters before the flow idles out once the stream stopped.
 add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
@@ -374,8 +388,7 @@ nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
 # 9. Full hardware table: the flow stays in the software fast path.
 echo 0 > "$(ft_dir)/capacity"
 nospc0=$(ft_field hw_add_nospc)
-udp_server 4 5006 "$WORK/udp.5006"
-udp_client 10.0.2.1 5006 1000 0.002
+udp_stream 5006 1000
 wait_for 10 offloaded udp 5006
 hit0=$(fp_stat hit)
 wait
@@ -392,8 +405,7 @@ echo 64 > "$(ft_dir)/capacity"
 # 10. Injected driver failure: software fallback, reason counted.
 echo 1 > "$(ft_dir)/fail_add"
 err0=$(ft_field hw_add_error)
-udp_server 4 5007 "$WORK/udp.5007"
-udp_client 10.0.2.1 5007 1000 0.002
+udp_stream 5007 1000
 wait
 if [ "$(ft_field hw_add_error)" -gt "$err0" ] &&
    [ "$(cut -d' ' -f1 "$WORK/udp.5007")" = 1000 ]; then
@@ -406,9 +418,7 @@ echo 0 > "$(ft_dir)/fail_add"
 
 # 11. conntrack -F with a hardware flow live (the server answers only
 # the first datagram, so the stream is not offloaded again afterwards).
-udp_server 4 5008 "$WORK/udp.5008"
-udp_client 10.0.2.1 5008 1500 0.002
-if wait_for 10 hw_offloaded udp 5008; then
+if hw_flow_up 5008; then
 	nsx conntrack -F > /dev/null 2>&1
 	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ] && no_flows'; then
 		result 0 "conntrack -F: flow and hardware entries removed"
@@ -422,9 +432,7 @@ fi
 wait
 
 # 12. Flowtable deletion with a hardware flow live.
-udp_server 4 5009 "$WORK/udp.5009"
-udp_client 10.0.2.1 5009 1500 0.002
-if wait_for 10 hw_offloaded udp 5009; then
+if hw_flow_up 5009; then
 	nsx nft flush ruleset
 	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ]'; then
 		result 0 "flowtable deleted with a hardware flow: no entry left"
@@ -439,9 +447,7 @@ wait
 
 # 13. The router's netdevsim device removed with a hardware flow live.
 load_ruleset
-udp_server 4 5010 "$WORK/udp.5010"
-udp_client 10.0.2.1 5010 1500 0.002
-if wait_for 10 hw_offloaded udp 5010; then
+if hw_flow_up 5010; then
 	echo $ID_R > $BUS/del_device
 	if wait_for 5 no_flows &&
 	   wait_for 5 eval '! ct_list | grep -q OFFLOAD'; then
@@ -465,9 +471,7 @@ ip -n $R link set r1 up
 ip -n $C neigh flush all
 ip -n $S neigh flush all
 load_ruleset
-udp_server 4 5011 "$WORK/udp.5011"
-udp_client 10.0.2.1 5011 1500 0.002
-if wait_for 10 hw_offloaded udp 5011; then
+if hw_flow_up 5011; then
 	ip netns del $R
 	if wait_for 10 eval '[ "$(hw_entries)" -eq 0 ]'; then
 		result 0 "router netns deleted with a hardware flow: no entry left"
