@@ -121,6 +121,14 @@ setup_topology()
 	ip netns add $C && ip netns add $R && ip netns add $S || return 1
 	ip link add c0 netns $C type veth peer name r0 netns $R || return 1
 	ip link add s0 netns $S type veth peer name r1 netns $R || return 1
+	setup_addresses
+}
+
+# Addresses, routes and forwarding over the links c0-r0 and r1-s0,
+# whatever kind of device they are.
+setup_addresses()
+{
+	local dev
 
 	ip -n $C addr add 10.0.1.1/24 dev c0
 	ip -n $C addr add dead:1::1/64 dev c0 nodad
@@ -130,12 +138,10 @@ setup_topology()
 	ip -n $R addr add dead:2::fe/64 dev r1 nodad
 	ip -n $S addr add 10.0.2.1/24 dev s0
 	ip -n $S addr add dead:2::1/64 dev s0 nodad
-	for ns in $C $R $S; do
-		ip -n $ns link set lo up
-		for dev in $(ip -n $ns -o link show type veth |
-			     awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
-			ip -n $ns link set $dev up
-		done
+	for dev in "$C c0" "$R r0" "$R r1" "$S s0"; do
+		set -- $dev
+		ip -n $1 link set lo up
+		ip -n $1 link set $2 up
 	done
 	ip -n $C route add default via 10.0.1.254
 	ip -n $C route add default via dead:1::fe

@@ -133,27 +133,7 @@ setup_nsim_topology()
 	new_port $ID_C 1 $C c0 || return 1
 	new_port $ID_S 1 $S s0 || return 1
 	link_ports $C c0 $R r0 && link_ports $R r1 $S s0 || return 1
-
-	ip -n $C addr add 10.0.1.1/24 dev c0
-	ip -n $C addr add dead:1::1/64 dev c0 nodad
-	ip -n $R addr add 10.0.1.254/24 dev r0
-	ip -n $R addr add dead:1::fe/64 dev r0 nodad
-	ip -n $R addr add 10.0.2.254/24 dev r1
-	ip -n $R addr add dead:2::fe/64 dev r1 nodad
-	ip -n $S addr add 10.0.2.1/24 dev s0
-	ip -n $S addr add dead:2::1/64 dev s0 nodad
-	for dev in "$C c0" "$R r0" "$R r1" "$S s0"; do
-		set -- $dev
-		ip -n $1 link set lo up
-		ip -n $1 link set $2 up
-	done
-	ip -n $C route add default via 10.0.1.254
-	ip -n $C route add default via dead:1::fe
-	ip -n $S route add default via 10.0.2.254
-	ip -n $S route add default via dead:2::fe
-	nsx sysctl -qw net.ipv4.ip_forward=1
-	nsx sysctl -qw net.ipv6.conf.all.forwarding=1
-	nsx sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	setup_addresses
 	ip netns exec $C ping -q -c 1 -W 2 10.0.2.1 > /dev/null &&
 		ip netns exec $C ping -q -c 1 -W 2 dead:2::1 > /dev/null
 }
