@@ -11,8 +11,9 @@
 # round), BENCH_SECS (seconds measured per run, after BENCH_WARMUP),
 # BENCH_FLOWS (flow counts, e.g. "1 1000 100000"), BENCH_MEM_FLOWS (flows for
 # the memory-per-flow step, 0 = skip), BENCH_REVAL_FLOWS (flows for the
-# revalidation-cost step, ours only, 0 = skip), BENCH_DIRECT=1 (pktgen in the client
-# itself, see below).
+# revalidation-cost step, ours only, 0 = skip), BENCH_VARIANTS (the runs of
+# a round instead of all, e.g. "floor fast:1 norev:1"), BENCH_DIRECT=1
+# (pktgen in the client itself, see below).
 #
 # pktgen keeps a reference on every skb it sends, so a veth peer receives a
 # *shared* skb (users == 2). By default pktgen therefore runs in a generator
@@ -181,6 +182,9 @@ pg_config() {
 	nsx "$ns" sh -e -c "cd /proc/net/pktgen
 		echo reset > pgctrl
 		echo rem_device_all > kpktgend_0
+		# the pktgen thread removes devices when it next runs
+		i=0
+		while [ -e $dev ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
 		echo 'add_device $dev' > kpktgend_0
 		for c in 'count $count' 'clone_skb 0' 'pkt_size $PKT_SIZE' 'delay 0' \
 			'dst_min $4' 'dst_max $5' 'src_min $6' 'src_max $7' \
@@ -354,10 +358,14 @@ mkdir -p "$(dirname "$OUT")"
 log "kernel $(uname -r), $(nproc) cpus; rounds $ROUNDS, ${SECS}s per run, flows: $FLOWS, direct=$DIRECT"
 setup_topology
 
-variants=(floor)
-for n in $FLOWS; do variants+=("classic:$n" "fast:$n"); done
-variants+=("masq:1")
-if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1"); fi
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	read -ra variants <<< "$BENCH_VARIANTS"
+else
+	variants=(floor)
+	for n in $FLOWS; do variants+=("classic:$n" "fast:$n"); done
+	variants+=("masq:1")
+	if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1"); fi
+fi
 
 for ROUND in $(seq 1 "$ROUNDS"); do
 	order=("${variants[@]}")

@@ -9,7 +9,9 @@
 # Knobs (environment): QUICK=1 (3 pairs, 1 round, 2 s runs, 1 and 100k flows),
 # BENCH_PAIRS, BENCH_ROUNDS, BENCH_SECS, BENCH_FLOWS, BENCH_MEM_FLOWS,
 # BENCH_BUILD=0 (use the kernels already in build/kbuild-{ours,mainline}
-# as they are: no deps, tree or kernel step), VM_KVM=1.
+# as they are: no deps, tree or kernel step), BENCH_KERNELS (default
+# "ours mainline"), BENCH_VARIANTS and BENCH_REVAL_FLOWS (passed to
+# scripts/bench-guest.sh), VM_KVM=1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -23,7 +25,7 @@ else
 fi
 OUTDIR=build/bench                     # relative: the guest writes there too
 VM_DIR=${BENCH_VM_DIR:-build/vm-bench}
-KERNELS=(ours mainline)
+read -ra KERNELS <<< "${BENCH_KERNELS:-ours mainline}"
 
 if [ "${BENCH_BUILD:-1}" != 0 ]; then
 	scripts/deps.sh
@@ -46,7 +48,7 @@ raw="$OUTDIR/raw.jsonl"
 : > "$raw"
 rm -f "$OUTDIR"/boot-*.log
 accel=TCG; [ "${VM_KVM:-0}" = 1 ] && accel=KVM
-kimg() { sha256sum "$BUILD/kbuild-$1/arch/x86/boot/bzImage" | cut -c1-16; }
+kimg() { sha256sum "$BUILD/kbuild-$1/arch/x86/boot/bzImage" 2>/dev/null | cut -c1-16; }
 python3 - "$OUTDIR/machine.json" <<-EOF
 import json, os, subprocess, sys
 def sh(c):
@@ -75,12 +77,12 @@ start=$SECONDS
 failed=0
 for pair in $(seq 1 "$PAIRS"); do
 	order=("${KERNELS[@]}")
-	[ $((pair % 2)) = 0 ] && order=("${KERNELS[1]}" "${KERNELS[0]}")
+	[ $((pair % 2)) = 0 ] && [ ${#KERNELS[@]} = 2 ] && order=("${KERNELS[1]}" "${KERNELS[0]}")
 	for k in "${order[@]}"; do
 		before=$(kimg "$k")
 		status=0
 		KERNEL=$k VM_DIR=$VM_DIR VM_TIMEOUT=${BENCH_VM_TIMEOUT:-1200} \
-		CMD="BENCH_OUT=$raw BENCH_KERNEL=$k BENCH_BOOT=$pair BENCH_ROUNDS=$ROUNDS BENCH_SECS=$SECS BENCH_FLOWS='$FLOWS' BENCH_MEM_FLOWS=$MEM_FLOWS BENCH_CT_CHECK=$CT_CHECK scripts/bench-guest.sh" \
+		CMD="BENCH_OUT=$raw BENCH_KERNEL=$k BENCH_BOOT=$pair BENCH_ROUNDS=$ROUNDS BENCH_SECS=$SECS BENCH_FLOWS='$FLOWS' BENCH_MEM_FLOWS=$MEM_FLOWS BENCH_CT_CHECK=$CT_CHECK BENCH_VARIANTS='${BENCH_VARIANTS:-}' BENCH_REVAL_FLOWS=${BENCH_REVAL_FLOWS:-10000} scripts/bench-guest.sh" \
 			scripts/vm.sh || status=$?
 		cp "$VM_DIR/output.log" "$OUTDIR/boot-$pair-$k.log" 2> /dev/null || true
 		if [ "$status" != 0 ]; then

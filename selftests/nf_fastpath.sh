@@ -46,66 +46,6 @@ table ip nat {
 EOF
 }
 
-# A TCP transfer that stays open around the bulk data: the client sends
-# a "start" line, waits until the test saw the flow offloaded, sends $BIG,
-# and keeps the connection open until the test took its measurements, so
-# the close (which goes the classic way) is never counted.
-tcp_transfer_case()	# <name> <listen type> <server address> <port>
-{
-	local name=$1 listen=$2 addr=$3 port=$4
-	local want=$WORK/want-$port out=$WORK/out-$port peer=$WORK/peer-$port
-	local go=$WORK/go-$port done=$WORK/done-$port
-	local fwd0 fwd1 hit0 hit1 cpid spid
-
-	{ echo start; cat "$WORK/big"; } > "$want"
-	ip netns exec $S socat -u $listen:$port,reuseaddr \
-		SYSTEM:"echo \$SOCAT_PEERADDR > $peer; cat > $out" &
-	spid=$!
-	sleep 0.5
-	ip netns exec $C sh -c "{ echo start;
-		while [ ! -e $go ]; do sleep 0.1; done; cat $WORK/big;
-		while [ ! -e $done ]; do sleep 0.1; done; } |
-		socat -u - TCP:$addr:$port" &
-	cpid=$!
-
-	if ! wait_for 10 offloaded tcp $port; then
-		touch "$go" "$done"
-		wait $cpid $spid
-		result 1 "$name" "connection never showed [OFFLOAD]" \
-			"$(ct_list -p tcp)"
-		return
-	fi
-	fwd0=$(nft_packets fwd_tcp)
-	hit0=$(fp_stat hit)
-	touch "$go"
-
-	if ! wait_for 60 same_size "$out" "$want"; then
-		touch "$done"
-		wait $cpid $spid
-		result 1 "$name" "transfer incomplete: $(stat -c %s "$out") bytes" \
-			"$(fp_dump)"
-		return
-	fi
-	fwd1=$(nft_packets fwd_tcp)
-	hit1=$(fp_stat hit)
-	touch "$done"
-	wait $cpid $spid
-
-	if ! cmp -s "$want" "$out"; then
-		result 1 "$name" "data corrupted: $(sha256sum < "$out")"
-	elif [ "$fwd1" -ne "$fwd0" ]; then
-		result 1 "$name" "forward chain saw $((fwd1 - fwd0)) data packets" \
-			"$(fp_dump)"
-	elif [ $((hit1 - hit0)) -lt 20 ]; then
-		result 1 "$name" "fast path hits: $((hit1 - hit0))"
-	else
-		echo "# $name: $(stat -c %s "$out") bytes," \
-			"fast path hits $((hit1 - hit0)), forward chain +0"
-		result 0 "$name"
-	fi
-	PEER=$(cat "$peer" 2>/dev/null)
-}
-
 # UDP request/response: one exchange gets the flow offloaded, then every
 # datagram of the stream, both ways, must take the fast path.
 udp_echo_case()	# <name> <server address> <port> <lines>
@@ -167,17 +107,6 @@ EOF
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
 	ip netns exec $S nft delete table inet count
-}
-
-# A UDP flow left offloaded, for the lifetime cases.
-udp_flow_up()	# <port>
-{
-	ip netns exec $S socat UDP-LISTEN:$1,reuseaddr EXEC:cat >/dev/null &
-	# socat starts slowly on a debug kernel: wait until it listens.
-	wait_for 10 eval "ip netns exec $S ss -Hlun 'sport = :$1' | grep -q ."
-	ip netns exec $C sh -c "for i in 1 2 3 4 5; do echo \$i; sleep 0.1; done |
-		socat -t 1 - UDP:10.0.2.1:$1,sourceport=$(($1 + 1000))" >/dev/null
-	wait_for 2 offloaded udp $1
 }
 
 echo "TAP version 13"

@@ -11,11 +11,14 @@
 #ifndef _NF_FASTPATH_H
 #define _NF_FASTPATH_H
 
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/netfilter.h>
 #include <linux/rhashtable.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/dst.h>
+#include <net/xfrm.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_l4proto.h>
 #include <net/netfilter/nf_flow_table.h>
@@ -23,7 +26,8 @@
 struct nft_pktinfo;
 
 /* What the ingress hook matches on.  Zero-filled before use: the whole
- * structure is hashed and compared as bytes.
+ * structure is hashed and compared as bytes.  vlan is the tag the packet
+ * carries on iif (0: none, see nf_fp_vlan_key()).
  */
 struct nf_fp_key {
 	union nf_inet_addr	saddr;
@@ -33,8 +37,25 @@ struct nf_fp_key {
 	int			iif;
 	u8			l3proto;
 	u8			l4proto;
-	u16			pad;
+	u16			vlan;
 };
+
+#define NF_FP_VLAN_TAGGED	BIT(15)
+#define NF_FP_VLAN_8021AD	BIT(14)
+
+static inline u16 nf_fp_vlan(u16 id, __be16 proto)
+{
+	return id | NF_FP_VLAN_TAGGED |
+	       (proto == htons(ETH_P_8021AD) ? NF_FP_VLAN_8021AD : 0);
+}
+
+/* The tag the device took off a received packet, as a key field. */
+static inline u16 nf_fp_vlan_key(const struct sk_buff *skb)
+{
+	if (likely(!skb_vlan_tag_present(skb)))
+		return 0;
+	return nf_fp_vlan(skb_vlan_tag_get_id(skb), skb->vlan_proto);
+}
 
 /* Rewrites that packets of one direction need (NAT). */
 enum {
@@ -44,20 +65,39 @@ enum {
 	NF_FP_NAT_DPORT	= BIT(3),
 };
 
-/* One direction of a flow: the hash entry and where its packets go. */
+/* How packets of a direction leave: to the route's neighbour, or into
+ * the IPsec transformation the route carries.
+ */
+enum {
+	NF_FP_XMIT_NEIGH,
+	NF_FP_XMIT_XFRM,
+};
+
+/* One direction of a flow: the hash entry and where its packets go.
+ * l2addr is the address of the device routing saw the packets arrive on;
+ * a frame caught below it (on a bridge port or the lower device of a VLAN)
+ * must be addressed to it.
+ */
 struct nf_fp_dir {
 	struct rhash_head	node;
 	struct nf_fp_key	key;
-	struct dst_entry	*dst;
 	u32			cookie;
+	struct dst_entry	*dst;
+	int			oif;
 	u16			mtu;
 	u8			dir;
 	u8			nat;
-	int			oif;
+	u8			xmit;
+	u8			l2addr[ETH_ALEN];
 };
 
+/* NF_FP_FLOW_STACKED: a direction is caught below the device routing uses
+ * (a bridge port, a VLAN's lower device), so the flow depends on how
+ * those devices are stacked.
+ */
 enum {
 	NF_FP_FLOW_DEAD,
+	NF_FP_FLOW_STACKED,
 };
 
 struct nf_fp_hw;
@@ -79,6 +119,8 @@ enum {
  * policy_gc_seen the one under which the garbage collector last found it
  * so.  See policy.c.  hw is the flowtable's hardware offload state (NULL
  * without "flags offload"); hw_node, hw_todo and hw_state belong to it.
+ * The fields are ordered to leave no holes: on 64-bit the flow fills a
+ * 256-byte slab object.
  */
 struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
@@ -89,10 +131,10 @@ struct nf_fp_flow {
 	u32			expires;
 	unsigned int		policy_pending[IP_CT_DIR_MAX];
 	unsigned int		policy_gc_seen;
+	u8			hw_state;
 	struct nf_fp_hw		*hw;
 	struct list_head	hw_node;
 	unsigned long		hw_todo;
-	u8			hw_state;
 	struct rcu_head		rcu;
 };
 
@@ -113,6 +155,7 @@ enum nf_fp_stat {
 	NF_FP_STAT_SLOW_TCP_FLAGS,
 	NF_FP_STAT_SLOW_OTHER,
 	NF_FP_STAT_SLOW_POLICY,
+	NF_FP_STAT_DROP_XFRM,
 	NF_FP_STAT_FLOW_ADD,
 	NF_FP_STAT_FLOW_ADD_FAIL,
 	NF_FP_STAT_REVALIDATED,
@@ -151,6 +194,19 @@ int nf_fp_tables_set_policy(struct net *net, const char *family,
 int nf_fp_tables_init(void);
 void nf_fp_tables_exit(void);
 void nf_fp_tables_show(struct seq_file *seq, struct net *net);
+
+/* path.c */
+struct nf_fp_ingress {
+	int	ifindex;
+	u16	vlan;
+	bool	stacked;
+};
+
+bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev);
+int nf_fp_neigh_addr(struct dst_entry *dst, const union nf_inet_addr *daddr,
+		     u8 *ha);
+int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
+		       const u8 *peer, struct nf_fp_ingress *ing);
 
 /* flow.c */
 void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
@@ -211,6 +267,41 @@ static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
 	if (nskb != skb)
 		consume_skb(skb);
 	return nskb;
+}
+
+/* Is the frame for us?  One caught on a bridge port or below a VLAN
+ * device was addressed to the upper device, which the port's own
+ * address check does not know.
+ */
+static inline bool nf_fp_l2_ours(const struct sk_buff *skb,
+				 const struct nf_fp_dir *d)
+{
+	if (likely(skb->pkt_type == PACKET_HOST))
+		return true;
+	return skb->pkt_type == PACKET_OTHERHOST &&
+	       skb_mac_header_was_set(skb) &&
+	       ether_addr_equal_unaligned(eth_hdr(skb)->h_dest, d->l2addr);
+}
+
+/* ip_forward() and ip6_forward() enforce IPsec forward policy; so do we,
+ * on the packet as it leaves (the classic check sees NATed addresses too,
+ * through conntrack's session decoding).  Cheap when no policy exists.
+ */
+static inline bool nf_fp_xfrm_forward_ok(struct sk_buff *skb, u8 l3proto)
+{
+#if IS_ENABLED(CONFIG_XFRM)
+	if (likely(__xfrm_check_nopolicy(dev_net(skb->dev), skb,
+					 XFRM_POLICY_FWD)))
+		return true;
+	if (l3proto == NFPROTO_IPV4) {
+		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+		return xfrm4_policy_check(NULL, XFRM_POLICY_FWD, skb);
+	}
+	memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
+	return xfrm6_policy_check(NULL, XFRM_POLICY_FWD, skb);
+#else
+	return true;
+#endif
 }
 
 /* TCP segments that open or close a connection belong to conntrack. */

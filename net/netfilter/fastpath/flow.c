@@ -47,24 +47,10 @@ static bool nf_fp_ct_eligible(const struct nf_conn *ct,
 	return false;
 }
 
-/* Both devices the flow crosses must be hooked by this flowtable. */
-static bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev)
-{
-	struct nft_flowtable *nft_ft = container_of(ft, struct nft_flowtable,
-						    data);
-	struct nft_hook *hook;
-
-	list_for_each_entry_rcu(hook, &nft_ft->hook_list, list) {
-		if (hook->ops.dev == dev)
-			return true;
-	}
-	return false;
-}
-
 /* Route of the direction the current packet does not travel.  Its packets
  * carry, once NATed, the reverse of the current packet's tuple @t and go
  * out of the device the current packet came in on.  The lookup includes
- * IPsec policy, so that such flows can be refused.
+ * IPsec policy: the packets may have to be transformed on their way out.
  */
 static struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
 					  const struct nf_conntrack_tuple *t)
@@ -113,16 +99,55 @@ static struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
 }
 
 static void nf_fp_key_from_tuple(struct nf_fp_key *key,
-				 const struct nf_conntrack_tuple *t, int iif)
+				 const struct nf_conntrack_tuple *t,
+				 const struct nf_fp_ingress *ing)
 {
 	memset(key, 0, sizeof(*key));
 	key->saddr = t->src.u3;
 	key->daddr = t->dst.u3;
 	key->sport = t->src.u.all;
 	key->dport = t->dst.u.all;
-	key->iif = iif;
+	key->iif = ing->ifindex;
+	key->vlan = ing->vlan;
 	key->l3proto = t->src.l3num;
 	key->l4proto = t->dst.protonum;
+}
+
+/* Could the flowtable catch packets that routing sees on @dev: is @dev
+ * one of its devices, or stacked on others (see path.c)?
+ */
+static bool nf_fp_may_catch(struct nf_flowtable *ft,
+			    const struct net_device *dev)
+{
+	return dev->netdev_ops->ndo_fill_forward_path || nf_fp_has_dev(ft, dev);
+}
+
+/* Where the current packet was caught: its sender is the peer. */
+static int nf_fp_ingress_here(struct nf_flowtable *ft,
+			      const struct nft_pktinfo *pkt,
+			      struct nf_fp_ingress *ing)
+{
+	const struct sk_buff *skb = pkt->skb;
+	const u8 *peer = NULL;
+
+	if (skb_mac_header_was_set(skb) && skb_mac_header_len(skb) >= ETH_HLEN)
+		peer = eth_hdr(skb)->h_source;
+	return nf_fp_path_ingress(ft, nft_in(pkt), peer, ing);
+}
+
+/* Where the answers to the current packet will be caught: they come from
+ * the neighbour @dst sends to, the tuple @t's source once NATed.
+ */
+static int nf_fp_ingress_there(struct nf_flowtable *ft, struct dst_entry *dst,
+			       const struct nf_conntrack_tuple *t,
+			       struct nf_fp_ingress *ing)
+{
+	u8 ha[ETH_ALEN], *peer = NULL;
+
+	if (!dst_xfrm(dst) && dst->dev->netdev_ops->ndo_fill_forward_path &&
+	    !nf_fp_neigh_addr(dst, &t->src.u3, ha))
+		peer = ha;
+	return nf_fp_path_ingress(ft, dst->dev, peer, ing);
 }
 
 /* Which header fields packets of @d rewrite to look like the reverse of
@@ -143,28 +168,36 @@ static u8 nf_fp_nat_mask(const struct nf_fp_key *k, const struct nf_fp_key *rev)
 	return nat;
 }
 
-static int nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
-			       u8 l3proto)
+/* An IPsec bundle checks itself (xfrm_dst_check()) and has no cookie. */
+static void nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
+				u8 l3proto)
 {
-	if (dst_xfrm(dst))
-		return -EOPNOTSUPP;
-
 	d->dst = dst;
 	d->oif = dst->dev->ifindex;
+	d->xmit = dst_xfrm(dst) ? NF_FP_XMIT_XFRM : NF_FP_XMIT_NEIGH;
 	if (l3proto == NFPROTO_IPV4) {
 		d->mtu = min(ip_dst_mtu_maybe_forward(dst, true), 0xffffU);
 	} else {
 		d->mtu = min(ip6_dst_mtu_maybe_forward(dst, true), 0xffffU);
-		d->cookie = rt6_get_cookie(dst_rt6_info(dst));
+		if (d->xmit == NF_FP_XMIT_NEIGH)
+			d->cookie = rt6_get_cookie(dst_rt6_info(dst));
 	}
-	return 0;
 }
 
-static struct nf_fp_flow *nf_fp_flow_build(const struct nft_pktinfo *pkt,
+static void nf_fp_dir_set_l2addr(struct nf_fp_dir *d,
+				 const struct net_device *dev)
+{
+	if (dev->addr_len == ETH_ALEN)
+		ether_addr_copy(d->l2addr, dev->dev_addr);
+}
+
+static struct nf_fp_flow *nf_fp_flow_build(struct nf_flowtable *ft,
+					   const struct nft_pktinfo *pkt,
 					   struct nf_conn *ct,
 					   enum ip_conntrack_dir dir)
 {
 	const struct net_device *in = nft_in(pkt), *out = nft_out(pkt);
+	struct nf_fp_ingress ing[IP_CT_DIR_MAX];
 	struct dst_entry *fwd, *back;
 	struct nf_fp_flow *flow;
 	int i;
@@ -179,26 +212,31 @@ static struct nf_fp_flow *nf_fp_flow_build(const struct nft_pktinfo *pkt,
 	if (back->dev != in)
 		goto err_back;
 
+	if (nf_fp_ingress_here(ft, pkt, &ing[dir]) ||
+	    nf_fp_ingress_there(ft, fwd, &ct->tuplehash[!dir].tuple,
+				&ing[!dir]))
+		goto err_back;
+
 	flow = kzalloc(sizeof(*flow), GFP_ATOMIC);
 	if (!flow)
 		goto err_back;
 
 	flow->ct = ct;
+	if (ing[0].stacked || ing[1].stacked)
+		__set_bit(NF_FP_FLOW_STACKED, &flow->flags);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		flow->dir[i].dir = i;
 		nf_fp_key_from_tuple(&flow->dir[i].key,
-				     &ct->tuplehash[i].tuple,
-				     i == dir ? in->ifindex : out->ifindex);
+				     &ct->tuplehash[i].tuple, &ing[i]);
 	}
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
 		flow->dir[i].nat = nf_fp_nat_mask(&flow->dir[i].key,
 						  &flow->dir[!i].key);
 
-	if (nf_fp_dir_set_route(&flow->dir[dir], fwd, nft_pf(pkt)) ||
-	    nf_fp_dir_set_route(&flow->dir[!dir], back, nft_pf(pkt))) {
-		kfree(flow);
-		goto err_back;
-	}
+	nf_fp_dir_set_route(&flow->dir[dir], fwd, nft_pf(pkt));
+	nf_fp_dir_set_route(&flow->dir[!dir], back, nft_pf(pkt));
+	nf_fp_dir_set_l2addr(&flow->dir[dir], in);
+	nf_fp_dir_set_l2addr(&flow->dir[!dir], out);
 	return flow;
 
 err_back:
@@ -224,24 +262,44 @@ static void nf_fp_ct_liberal(struct nf_conn *ct)
 	spin_unlock_bh(&ct->lock);
 }
 
+/* The connection is offloaded already and a packet of direction @dir
+ * still took the classic path.  Either a ruleset change sent it here to
+ * be judged again, or its sender moved (to another bridge port, say) and
+ * the flow no longer catches it: then the flow goes, and the next packet
+ * offloads the connection along its new path.
+ */
 static void nf_fp_revalidate(struct nf_flowtable *ft,
 			     const struct nft_pktinfo *pkt,
 			     struct nf_conn *ct, enum ip_conntrack_dir dir)
 {
+	struct nf_fp_ingress ing;
 	struct nf_fp_flow *flow;
 	struct nf_fp_key key;
 	struct nf_fp_dir *d;
+	bool moved = false;
 
-	nf_fp_key_from_tuple(&key, &ct->tuplehash[dir].tuple,
-			     nft_in(pkt)->ifindex);
+	if (nf_fp_ingress_here(ft, pkt, &ing))
+		return;
+	nf_fp_key_from_tuple(&key, &ct->tuplehash[dir].tuple, &ing);
 	d = nf_fp_table_lookup(ft, &key);
+	if (!d && skb_dst(pkt->skb) &&
+	    !nf_fp_ingress_there(ft, skb_dst(pkt->skb),
+				 &ct->tuplehash[!dir].tuple, &ing)) {
+		nf_fp_key_from_tuple(&key, &ct->tuplehash[!dir].tuple, &ing);
+		d = nf_fp_table_lookup(ft, &key);
+		moved = true;
+	}
 	if (!d)
 		return;
 	flow = nf_fp_dir_flow(d);
-	if (flow->ct == ct && !test_bit(NF_FP_FLOW_DEAD, &flow->flags)) {
-		nf_fp_policy_revalidate(ft, flow, dir);
-		nf_fp_hw_flow_revalidated(flow);
+	if (flow->ct != ct || test_bit(NF_FP_FLOW_DEAD, &flow->flags))
+		return;
+	if (moved) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+		return;
 	}
+	nf_fp_policy_revalidate(ft, flow, dir);
+	nf_fp_hw_flow_revalidated(flow);
 }
 
 /* The flow_offload expression: move this packet's connection into @ft. */
@@ -255,9 +313,10 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	ct = nf_ct_get(pkt->skb, &ctinfo);
 	if (!ct || !nf_fp_ct_eligible(ct, ctinfo))
 		return;
-	if (nft_pf(pkt) != nf_ct_l3num(ct) || skb_sec_path(pkt->skb))
+	if (nft_pf(pkt) != nf_ct_l3num(ct))
 		return;
-	if (!nf_fp_has_dev(ft, nft_in(pkt)) || !nf_fp_has_dev(ft, nft_out(pkt)))
+	if (!nf_fp_may_catch(ft, nft_in(pkt)) ||
+	    !nf_fp_may_catch(ft, nft_out(pkt)))
 		return;
 
 	/* One flowtable at a time owns a conntrack entry.  If it is this
@@ -269,7 +328,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	}
 
 	net = nft_net(pkt);
-	flow = nf_fp_flow_build(pkt, ct, CTINFO2DIR(ctinfo));
+	flow = nf_fp_flow_build(ft, pkt, ct, CTINFO2DIR(ctinfo));
 	if (!flow)
 		goto err;
 

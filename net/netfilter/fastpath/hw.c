@@ -21,7 +21,6 @@
 #include <linux/slab.h>
 #include <linux/tc_act/tc_csum.h>
 #include <net/flow_offload.h>
-#include <net/neighbour.h>
 #include <net/netfilter/nf_conntrack_acct.h>
 #include <net/pkt_cls.h>
 #include <net/route.h>
@@ -270,28 +269,6 @@ static void nf_fp_hw_hop(struct flow_rule *rule, u8 l3proto)
 				NF_FP_HW_VAL(htonl(0x000000ff)));
 }
 
-/* The next hop's link-layer address of @d's packets, whose destination
- * after NAT is @daddr.
- */
-static int nf_fp_hw_neigh(const struct nf_fp_dir *d,
-			  const union nf_inet_addr *daddr, u8 *ha)
-{
-	struct neighbour *n;
-	int err = -ENOENT;
-
-	n = dst_neigh_lookup(d->dst, daddr);
-	if (!n)
-		return err;
-	read_lock_bh(&n->lock);
-	if (n->nud_state & NUD_VALID) {
-		memcpy(ha, n->ha, ETH_ALEN);
-		err = 0;
-	}
-	read_unlock_bh(&n->lock);
-	neigh_release(n);
-	return err;
-}
-
 /* The rule that forwards packets of direction @d of @flow: they match
  * @d's key and leave looking like the reverse of the other direction.
  */
@@ -305,7 +282,14 @@ static struct flow_rule *nf_fp_hw_rule(struct nf_fp_flow *flow,
 	struct flow_rule *rule;
 	u8 ha[ETH_ALEN];
 
-	*err = nf_fp_hw_neigh(d, &rev->saddr, ha);
+	/* The driver contract has no VLAN, bridge or IPsec actions here. */
+	if (test_bit(NF_FP_FLOW_STACKED, &flow->flags) ||
+	    d->xmit != NF_FP_XMIT_NEIGH ||
+	    out->netdev_ops->ndo_fill_forward_path) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	*err = nf_fp_neigh_addr(d->dst, &rev->saddr, ha);
 	if (*err)
 		return NULL;
 

@@ -75,6 +75,18 @@ static enum nf_fp_stat nf_fp_ipv4_parse(struct sk_buff *skb, int iif,
 	return NF_FP_STAT_MAX;
 }
 
+/* Into the IPsec transformation the route carries, the way
+ * ip_forward_finish() hands a forwarded packet to dst_output().
+ */
+static void nf_fp_ipv4_xmit_xfrm(struct sk_buff *skb, struct dst_entry *dst)
+{
+	memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+	IPCB(skb)->iif = skb->skb_iif;
+	IPCB(skb)->flags = IPSKB_FORWARDED;
+	skb_dst_set(skb, dst_clone(dst));
+	dst_output(dev_net(skb->dev), NULL, skb);
+}
+
 static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 				       struct sk_buff *skb,
 				       struct nf_fp_dir *d)
@@ -120,14 +132,26 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 	iph = ip_hdr(skb);
 	ip_decrease_ttl(iph);
 
+	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV4))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_DROP_XFRM);
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return NF_STOLEN;
+	}
+
 	nf_fp_flow_refresh(flow);
 	if (ft->flags & NF_FLOWTABLE_COUNTER)
 		nf_ct_acct_update(flow->ct, d->dir, skb->len);
 	nf_fp_stat_inc(net, NF_FP_STAT_HIT);
 
-	nexthop = rt_nexthop(dst_rtable(dst), iph->daddr);
+	__vlan_hwaccel_clear_tag(skb);
 	skb_clear_tstamp(skb);
 	skb_dst_drop(skb);
+	if (unlikely(d->xmit == NF_FP_XMIT_XFRM)) {
+		nf_fp_ipv4_xmit_xfrm(skb, dst);
+		return NF_STOLEN;
+	}
+
+	nexthop = rt_nexthop(dst_rtable(dst), iph->daddr);
 	skb_dst_set_noref(skb, dst);
 	skb->dev = dst->dev;
 	neigh_xmit(NEIGH_ARP_TABLE, dst->dev, &nexthop, skb);
@@ -142,8 +166,8 @@ unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_key key;
 	struct nf_fp_dir *d;
 
-	if (skb->protocol != htons(ETH_P_IP) || skb->pkt_type != PACKET_HOST ||
-	    skb_vlan_tag_present(skb))
+	if (skb->protocol != htons(ETH_P_IP) ||
+	    (skb->pkt_type != PACKET_HOST && skb->pkt_type != PACKET_OTHERHOST))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv4_parse(skb, state->in->ifindex, &key);
@@ -151,9 +175,10 @@ unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
 		nf_fp_stat_inc(state->net, why);
 		return NF_ACCEPT;
 	}
+	key.vlan = nf_fp_vlan_key(skb);
 
 	d = nf_fp_table_lookup(ft, &key);
-	if (!d) {
+	if (!d || !nf_fp_l2_ours(skb, d)) {
 		nf_fp_stat_inc(state->net, NF_FP_STAT_MISS);
 		return NF_ACCEPT;
 	}

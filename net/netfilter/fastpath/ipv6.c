@@ -73,6 +73,17 @@ static enum nf_fp_stat nf_fp_ipv6_parse(struct sk_buff *skb, int iif,
 	return NF_FP_STAT_MAX;
 }
 
+/* As ip6_forward_finish() would, into the route's IPsec transformation. */
+static void nf_fp_ipv6_xmit_xfrm(struct sk_buff *skb, struct dst_entry *dst)
+{
+	memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
+	IP6CB(skb)->iif = skb->skb_iif;
+	IP6CB(skb)->flags = IP6SKB_FORWARDED;
+	IP6CB(skb)->nhoff = offsetof(struct ipv6hdr, nexthdr);
+	skb_dst_set(skb, dst_clone(dst));
+	dst_output(dev_net(skb->dev), NULL, skb);
+}
+
 static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 				       struct sk_buff *skb,
 				       struct nf_fp_dir *d)
@@ -119,13 +130,25 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 	ip6h = ipv6_hdr(skb);
 	ip6h->hop_limit--;
 
+	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV6))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_DROP_XFRM);
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return NF_STOLEN;
+	}
+
 	nf_fp_flow_refresh(flow);
 	if (ft->flags & NF_FLOWTABLE_COUNTER)
 		nf_ct_acct_update(flow->ct, d->dir, skb->len);
 	nf_fp_stat_inc(net, NF_FP_STAT_HIT);
 
+	__vlan_hwaccel_clear_tag(skb);
 	skb_clear_tstamp(skb);
 	skb_dst_drop(skb);
+	if (unlikely(d->xmit == NF_FP_XMIT_XFRM)) {
+		nf_fp_ipv6_xmit_xfrm(skb, dst);
+		return NF_STOLEN;
+	}
+
 	skb_dst_set_noref(skb, dst);
 	skb->dev = dst->dev;
 	neigh_xmit(NEIGH_ND_TABLE, dst->dev,
@@ -142,7 +165,7 @@ unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 	struct nf_fp_dir *d;
 
 	if (skb->protocol != htons(ETH_P_IPV6) ||
-	    skb->pkt_type != PACKET_HOST || skb_vlan_tag_present(skb))
+	    (skb->pkt_type != PACKET_HOST && skb->pkt_type != PACKET_OTHERHOST))
 		return NF_ACCEPT;
 
 	why = nf_fp_ipv6_parse(skb, state->in->ifindex, &key);
@@ -150,9 +173,10 @@ unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 		nf_fp_stat_inc(state->net, why);
 		return NF_ACCEPT;
 	}
+	key.vlan = nf_fp_vlan_key(skb);
 
 	d = nf_fp_table_lookup(ft, &key);
-	if (!d) {
+	if (!d || !nf_fp_l2_ours(skb, d)) {
 		nf_fp_stat_inc(state->net, NF_FP_STAT_MISS);
 		return NF_ACCEPT;
 	}

@@ -35,6 +35,7 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_SLOW_TCP_FLAGS]	= "slow_tcp_flags",
 	[NF_FP_STAT_SLOW_OTHER]		= "slow_other",
 	[NF_FP_STAT_SLOW_POLICY]	= "slow_policy",
+	[NF_FP_STAT_DROP_XFRM]		= "drop_xfrm_policy",
 	[NF_FP_STAT_FLOW_ADD]		= "flow_add",
 	[NF_FP_STAT_FLOW_ADD_FAIL]	= "flow_add_fail",
 	[NF_FP_STAT_REVALIDATED]	= "revalidated",

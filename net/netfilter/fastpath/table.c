@@ -138,27 +138,50 @@ static void nf_fp_gc_work(struct work_struct *work)
 			   NF_FP_GC_INTERVAL);
 }
 
+/* What a device event takes out: the flows entering or leaving through
+ * @dev, and when stacking changed (a device went down or away, or was
+ * put under or taken from another), every flow caught below a bridge or
+ * VLAN device, whose path may no longer exist.  A NULL @dev takes all.
+ */
+struct nf_fp_flush {
+	const struct net_device	*dev;
+	bool			restack;
+};
+
 static void nf_fp_flush_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			    const void *arg)
 {
-	const struct net_device *dev = arg;
+	const struct nf_fp_flush *f = arg;
+	const struct net_device *dev = f->dev;
 	int i;
 
-	for (i = 0; dev && i < IP_CT_DIR_MAX; i++) {
+	if (!dev) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_FLUSH);
+		return;
+	}
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		if (flow->dir[i].key.iif == dev->ifindex ||
 		    flow->dir[i].oif == dev->ifindex)
 			break;
 	}
-	if (!dev || i < IP_CT_DIR_MAX)
-		nf_fp_table_remove(ft, flow, dev ? NF_FP_STAT_DEL_DEVICE :
-						   NF_FP_STAT_DEL_FLUSH);
+	if (i < IP_CT_DIR_MAX ||
+	    (f->restack && test_bit(NF_FP_FLOW_STACKED, &flow->flags)))
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_DEVICE);
+}
+
+static void nf_fp_table_flush(struct nf_flowtable *ft,
+			      const struct net_device *dev, bool restack)
+{
+	struct nf_fp_flush f = { .dev = dev, .restack = restack };
+
+	nf_fp_table_walk(ft, nf_fp_flush_one, &f);
 }
 
 /* Remove the flows entering or leaving through @dev, or all with NULL. */
 void nf_fp_table_flush_dev(struct nf_flowtable *ft,
 			   const struct net_device *dev)
 {
-	nf_fp_table_walk(ft, nf_fp_flush_one, dev);
+	nf_fp_table_flush(ft, dev, false);
 }
 
 int nf_fp_table_init(struct nf_flowtable *ft)
@@ -206,13 +229,14 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct nf_flowtable *ft;
 
-	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER &&
+	    event != NETDEV_CHANGEUPPER)
 		return NOTIFY_DONE;
 
 	mutex_lock(&nf_fp_tables_mutex);
 	list_for_each_entry(ft, &nf_fp_tables, list) {
 		if (net_eq(read_pnet(&ft->net), dev_net(dev)))
-			nf_fp_table_flush_dev(ft, dev);
+			nf_fp_table_flush(ft, dev, true);
 	}
 	mutex_unlock(&nf_fp_tables_mutex);
 	return NOTIFY_DONE;

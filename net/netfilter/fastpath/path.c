@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Where packets of a flow are caught.  Routing names the device a packet
+ * came in on or leaves by, which may be a bridge or a VLAN device; the
+ * flowtable's ingress hooks may sit on a device below it (a bridge port,
+ * the VLAN's lower device), where the packet still carries its tag.  Walk
+ * the stack of devices from the routing device towards the peer and pick
+ * the lowest one the flowtable hooks.
+ */
+
+#include <linux/if_vlan.h>
+#include <linux/netdevice.h>
+#include <net/neighbour.h>
+#include <net/netfilter/nf_tables.h>
+
+#include "fastpath.h"
+
+bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev)
+{
+	struct nft_flowtable *nft_ft = container_of(ft, struct nft_flowtable,
+						    data);
+	struct nft_hook *hook;
+
+	list_for_each_entry_rcu(hook, &nft_ft->hook_list, list) {
+		if (hook->ops.dev == dev)
+			return true;
+	}
+	return false;
+}
+
+/* Link-layer address of the neighbour that @dst sends packets for @daddr
+ * to, if it is known.
+ */
+int nf_fp_neigh_addr(struct dst_entry *dst, const union nf_inet_addr *daddr,
+		     u8 *ha)
+{
+	struct neighbour *n;
+	int err = -ENOENT;
+
+	n = dst_neigh_lookup(dst, daddr);
+	if (!n)
+		return err;
+	read_lock_bh(&n->lock);
+	if (n->nud_state & NUD_VALID) {
+		memcpy(ha, n->ha, ETH_ALEN);
+		err = 0;
+	}
+	read_unlock_bh(&n->lock);
+	neigh_release(n);
+	return err;
+}
+
+/* VLAN tags a frame carries below each step of the path: a VLAN device
+ * adds its tag, a bridge port may add or strip one.
+ */
+struct nf_fp_tags {
+	int	num;
+	u16	vlan[NET_DEVICE_PATH_VLAN_MAX];
+};
+
+static int nf_fp_tags_push(struct nf_fp_tags *t, u16 id, __be16 proto)
+{
+	if (t->num >= ARRAY_SIZE(t->vlan))
+		return -E2BIG;
+	t->vlan[t->num++] = nf_fp_vlan(id, proto);
+	return 0;
+}
+
+static int nf_fp_tags_step(struct nf_fp_tags *t,
+			   const struct net_device_path *p)
+{
+	switch (p->type) {
+	case DEV_PATH_ETHERNET:
+		return 0;
+	case DEV_PATH_VLAN:
+		return nf_fp_tags_push(t, p->encap.id, p->encap.proto);
+	case DEV_PATH_BRIDGE:
+		switch (p->bridge.vlan_mode) {
+		case DEV_PATH_BR_VLAN_KEEP:
+			return 0;
+		case DEV_PATH_BR_VLAN_TAG:
+			return nf_fp_tags_push(t, p->bridge.vlan_id,
+					       p->bridge.vlan_proto);
+		case DEV_PATH_BR_VLAN_UNTAG:
+		case DEV_PATH_BR_VLAN_UNTAG_HW:
+			if (!t->num)
+				return -EINVAL;
+			t->num--;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	/* PPPoE, DSA tags, wireless DMA: nothing the datapath strips. */
+	return -EOPNOTSUPP;
+}
+
+static int nf_fp_ingress_self(struct nf_flowtable *ft,
+			      const struct net_device *dev,
+			      struct nf_fp_ingress *ing)
+{
+	if (!nf_fp_has_dev(ft, dev))
+		return -ENODEV;
+	ing->ifindex = dev->ifindex;
+	ing->vlan = 0;
+	ing->stacked = false;
+	return 0;
+}
+
+/* Packets from the peer with link-layer address @peer reach routing on
+ * @dev.  Find the lowest device of @ft they cross on the way up and the
+ * tag they carry there.  Without @peer, or if @dev stacks on nothing,
+ * @dev itself must be one of the flowtable's devices.
+ */
+int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
+		       const u8 *peer, struct nf_fp_ingress *ing)
+{
+	struct net_device_path_stack stack;
+	struct nf_fp_tags tags = {};
+	int i, err = -ENODEV;
+
+	if (!peer || !dev->netdev_ops->ndo_fill_forward_path ||
+	    dev_fill_forward_path(dev, peer, &stack) < 0)
+		return nf_fp_ingress_self(ft, dev, ing);
+
+	for (i = 0; i < stack.num_paths; i++) {
+		const struct net_device_path *p = &stack.path[i];
+
+		if (tags.num <= 1 && nf_fp_has_dev(ft, p->dev)) {
+			ing->ifindex = p->dev->ifindex;
+			ing->vlan = tags.num ? tags.vlan[0] : 0;
+			ing->stacked = i > 0;
+			err = 0;
+		}
+		if (nf_fp_tags_step(&tags, p))
+			break;
+	}
+	return err;
+}
