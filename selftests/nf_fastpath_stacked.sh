@@ -127,7 +127,7 @@ sa_packets()	# <dst> <src> <spi>
 # The client moves to another port of the bridge (same address, same
 # link-layer address) in the middle of a UDP stream: its packets miss the
 # flow caught on the old port, the flow is replaced (del_route) and the
-# stream goes on on the fast path through the new port.
+# stream continues on the fast path through the new port.
 move_case()	# <name> <port>
 {
 	local name=$1 port=$2 route0 add0 hit1 mac
@@ -170,7 +170,9 @@ while time.time() < end:
 		sleep 1
 	fi
 	if [ -n "${hit1:-}" ] && [ "$(fp_stat hit)" -gt "$hit1" ]; then
-		echo "# del_route +$(( $(fp_stat del_route) - route0 )), flow_add +$(( $(fp_stat flow_add) - add0 ))"
+		route0=$(( $(fp_stat del_route) - route0 ))
+		add0=$(( $(fp_stat flow_add) - add0 ))
+		echo "# del_route +$route0, flow_add +$add0"
 		result 0 "$name"
 	else
 		result 1 "$name" "$(fp_dump)" "$(ct_list -p udp)"
