@@ -10,7 +10,8 @@
 # BENCH_PAIRS, BENCH_ROUNDS, BENCH_SECS, BENCH_FLOWS, BENCH_MEM_FLOWS,
 # BENCH_BUILD=0 (use the kernels already in build/kbuild-{ours,mainline}
 # as they are: no deps, tree or kernel step), BENCH_KERNELS (default
-# "ours mainline"), BENCH_VARIANTS and BENCH_REVAL_FLOWS (passed to
+# "ours mainline"), BENCH_OUTDIR (default build/bench, relative to the
+# repo), BENCH_VARIANTS and BENCH_REVAL_FLOWS (passed to
 # scripts/bench-guest.sh), VM_KVM=1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +24,7 @@ else
 	PAIRS=${BENCH_PAIRS:-5}; ROUNDS=${BENCH_ROUNDS:-2}; SECS=${BENCH_SECS:-3}
 	FLOWS=${BENCH_FLOWS:-"1 1000 100000"}; MEM_FLOWS=${BENCH_MEM_FLOWS:-100000}; CT_CHECK=1
 fi
-OUTDIR=build/bench                     # relative: the guest writes there too
+OUTDIR=${BENCH_OUTDIR:-build/bench}    # relative: the guest writes there too
 VM_DIR=${BENCH_VM_DIR:-build/vm-bench}
 read -ra KERNELS <<< "${BENCH_KERNELS:-ours mainline}"
 
