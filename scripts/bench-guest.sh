@@ -11,7 +11,10 @@
 # round), BENCH_SECS (seconds measured per run, after BENCH_WARMUP),
 # BENCH_FLOWS (flow counts, e.g. "1 1000 100000"), BENCH_MEM_FLOWS (flows for
 # the memory-per-flow step, 0 = skip), BENCH_REVAL_FLOWS (flows for the
-# revalidation-cost step, ours only, 0 = skip), BENCH_VARIANTS (the runs of
+# revalidation-cost step, ours only, 0 = skip), BENCH_NSIM=1 (linked
+# netdevsim ports instead of veth pairs, and the variant hw: the flowtable
+# with "flags offload", flows forwarded by netdevsim's flow table model;
+# ours only), BENCH_VARIANTS (the runs of
 # a round instead of all, e.g. "floor fast:1 norev:1"), BENCH_DIRECT=1
 # (pktgen in the client itself, see below).
 #
@@ -39,6 +42,7 @@ PKT_SIZE=60            # pktgen size without FCS: 64-byte frames on the wire
 
 CL=bcl; RT=brt; SK=bsk; GN=bgn
 DIRECT=${BENCH_DIRECT:-0}
+NSIM=${BENCH_NSIM:-0}
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 log() { printf '[%s %s] %s\n' "$KLABEL" "$(date +%T)" "$*"; }
 now() { date +%s.%N; }
@@ -51,9 +55,14 @@ json() { echo "$1" >> "$OUT"; }
 setup_topology() {
 	local ns
 	for ns in $CL $RT $SK; do ip netns add $ns; ip -n $ns link set lo up; done
-	ip link add c0 netns $CL type veth peer name r0 netns $RT
-	ip link add r1 netns $RT type veth peer name s0 netns $SK
-	ip link add f0 netns $CL type veth peer name f1 netns $SK
+	if [ "$NSIM" = 1 ]; then
+		nsim_ports 31 $CL c0 f0; nsim_ports 32 $RT r0 r1; nsim_ports 33 $SK s0 f1
+		nsim_link $CL c0 $RT r0; nsim_link $RT r1 $SK s0; nsim_link $CL f0 $SK f1
+	else
+		ip link add c0 netns $CL type veth peer name r0 netns $RT
+		ip link add r1 netns $RT type veth peer name s0 netns $SK
+		ip link add f0 netns $CL type veth peer name f1 netns $SK
+	fi
 	ip -n $CL addr add 10.0.1.2/24 dev c0
 	ip -n $RT addr add 10.0.1.1/24 dev r0
 	ip -n $RT addr add 10.0.2.1/24 dev r1
@@ -107,6 +116,32 @@ setup_topology() {
 }
 cat_mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 
+# BENCH_NSIM=1: the three links are pairs of linked netdevsim ports instead
+# of veth pairs. nsim_ports ID NS NAME...: a netdevsim device with one port
+# per NAME, moved to NS and renamed; nsim_link NS DEV NS DEV links two ports.
+NSIM_BUS=/sys/bus/netdevsim
+nsim_ports() {
+	local id=$1 ns=$2 i=0 dev names
+	shift 2; names=("$@")
+	echo "$id ${#names[@]}" > $NSIM_BUS/new_device
+	for i in $(seq 50); do
+		[ "$(ls $NSIM_BUS/devices/netdevsim$id/net 2> /dev/null | wc -l)" = ${#names[@]} ] && break
+		sleep 0.1
+	done
+	i=0
+	for dev in $(ls $NSIM_BUS/devices/netdevsim$id/net | sort); do
+		ip link set "$dev" netns "$ns"
+		ip -n "$ns" link set "$dev" name "${names[i]}"
+		i=$((i + 1))
+	done
+}
+nsim_link() {
+	local fa fb
+	exec {fa}< "/run/netns/$1" {fb}< "/run/netns/$3"
+	echo "$fa:$(nsx "$1" cat /sys/class/net/$2/ifindex) $fb:$(nsx "$3" cat /sys/class/net/$4/ifindex)" > $NSIM_BUS/link_device
+	exec {fa}<&- {fb}<&-
+}
+
 # --- router rulesets ----------------------------------------------------------
 # classic: conntrack + the same forward chain, no flowtable. fast: flowtable
 # on r0/r1 and "flow add". masq: fast + masquerade out of r1. Our kernel
@@ -117,6 +152,8 @@ cat_mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 # path.
 router_ruleset() {
 	local kind=$1 fwd
+	# a netdevsim port binds one flowtable at a time: unbind before rebinding
+	nsx $RT nft flush ruleset
 	case $kind in
 	classic) fwd='counter; ct state established accept' ;;
 	*)       fwd='counter; ct state established flow add @ft' ;;
@@ -124,7 +161,11 @@ router_ruleset() {
 	{
 		echo 'flush ruleset'
 		echo 'table inet bench {'
-		[ "$kind" = classic ] || echo '	flowtable ft { hook ingress priority 0; devices = { r0, r1 }; }'
+		case $kind in
+		classic) ;;
+		hw) echo '	flowtable ft { hook ingress priority 0; devices = { r0, r1 }; flags offload; }' ;;
+		*) echo '	flowtable ft { hook ingress priority 0; devices = { r0, r1 }; }' ;;
+		esac
 		echo '	set churn { type ipv4_addr; }'
 		echo "	chain forward { type filter hook forward priority 0; policy accept; $fwd; }"
 		echo '}'
@@ -155,6 +196,7 @@ fwd_count() { nsx $RT nft list chain inet bench forward | sed -n 's/.*counter pa
 sink_count() { nsx $SK nft list counter netdev sink rx | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
 # offloaded conntrack entries (both kernels print [OFFLOAD])
 ct_offloaded() { nsx $RT conntrack -L 2> /dev/null | grep -c OFFLOAD || true; }
+ct_hw_offloaded() { nsx $RT conntrack -L 2> /dev/null | grep -c HW_OFFLOAD || true; }
 # flows in our fast path's table (only in our kernel)
 fp_flows() {
 	if nsx $RT test -r /proc/net/nf_fastpath; then
@@ -280,6 +322,14 @@ run_router() { # run_router classic|fast|masq flows
 			log "WARNING: $kind $n flows: only $offl conntrack entries are [OFFLOAD]"
 		fi
 	fi
+	if [ "$kind" = hw ]; then
+		# the flow reaches the model from a work item
+		for i in $(seq 50); do
+			[ "$(ct_hw_offloaded)" -ge "$n" ] && break
+			sleep 0.1
+		done
+		extra+=$(printf ',"ct_hw_offload":%s' "$(ct_hw_offloaded)")
+	fi
 	if [ "$kind" = commits ]; then commits_start; fi
 	measure "$PG_NS" "$PG_DEV" 10.0.2.2 "$n" "$PG_MAC"
 	if [ "$kind" = commits ]; then
@@ -365,6 +415,7 @@ else
 	for n in $FLOWS; do variants+=("classic:$n" "fast:$n"); done
 	variants+=("masq:1")
 	if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1"); fi
+	if [ "$NSIM" = 1 ] && [ -r /proc/net/nf_fastpath ]; then variants+=("hw:1"); fi
 fi
 
 for ROUND in $(seq 1 "$ROUNDS"); do

@@ -57,7 +57,7 @@ for (k, b, rd), vs in cell.items():
             r["hop_us"] = (1.0 / r["pps"] - 1.0 / floor["pps"]) * 1e6
 
 variants = sorted({key for vs in cell.values() for key in vs},
-                  key=lambda v: (["floor", "classic", "fast", "masq", "norev", "commits"].index(v[0]), v[1]))
+                  key=lambda v: (["floor", "classic", "fast", "masq", "norev", "commits", "hw"].index(v[0]), v[1]))
 flows = sorted({v[1] for v in variants if v[0] in ("classic", "fast")})
 summary = {"variants": {}, "ratios": {}, "memory": {}, "setup": {}}
 
@@ -121,6 +121,10 @@ add("ours: fast/norev pps, 1 flow (revalidation on vs off)", "ours/fast_over_nor
     within("ours", ("fast", 1), ("norev", 1), pps_ratio), prec=3)
 add("ours: norev/fast hop cost, 1 flow (>=0.97: within 3%)", "ours/norev_over_fast_hop/1",
     within("ours", ("fast", 1), ("norev", 1), hop_ratio), prec=3)
+add("ours: hw/fast pps, 1 flow (netdevsim model vs software)", "ours/hw_over_fast_pps/1",
+    within("ours", ("hw", 1), ("fast", 1), pps_ratio))
+add("ours: fast/hw hop cost, 1 flow (>1: the model is cheaper)", "ours/fast_over_hw_hop/1",
+    within("ours", ("hw", 1), ("fast", 1), hop_ratio))
 add("ours: commits/fast pps, 1 flow (a commit every 100 ms)", "ours/commits_over_fast_pps/1",
     within("ours", ("commits", 1), ("fast", 1), pps_ratio), prec=3)
 

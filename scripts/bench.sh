@@ -11,7 +11,7 @@
 # BENCH_BUILD=0 (use the kernels already in build/kbuild-{ours,mainline}
 # as they are: no deps, tree or kernel step), BENCH_KERNELS (default
 # "ours mainline"), BENCH_OUTDIR (default build/bench, relative to the
-# repo), BENCH_VARIANTS and BENCH_REVAL_FLOWS (passed to
+# repo), BENCH_VARIANTS, BENCH_NSIM and BENCH_REVAL_FLOWS (passed to
 # scripts/bench-guest.sh), VM_KVM=1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -83,7 +83,7 @@ for pair in $(seq 1 "$PAIRS"); do
 		before=$(kimg "$k")
 		status=0
 		KERNEL=$k VM_DIR=$VM_DIR VM_TIMEOUT=${BENCH_VM_TIMEOUT:-1200} \
-		CMD="BENCH_OUT=$raw BENCH_KERNEL=$k BENCH_BOOT=$pair BENCH_ROUNDS=$ROUNDS BENCH_SECS=$SECS BENCH_FLOWS='$FLOWS' BENCH_MEM_FLOWS=$MEM_FLOWS BENCH_CT_CHECK=$CT_CHECK BENCH_VARIANTS='${BENCH_VARIANTS:-}' BENCH_REVAL_FLOWS=${BENCH_REVAL_FLOWS:-10000} scripts/bench-guest.sh" \
+		CMD="BENCH_OUT=$raw BENCH_KERNEL=$k BENCH_BOOT=$pair BENCH_ROUNDS=$ROUNDS BENCH_SECS=$SECS BENCH_FLOWS='$FLOWS' BENCH_MEM_FLOWS=$MEM_FLOWS BENCH_CT_CHECK=$CT_CHECK BENCH_VARIANTS='${BENCH_VARIANTS:-}' BENCH_NSIM=${BENCH_NSIM:-0} BENCH_REVAL_FLOWS=${BENCH_REVAL_FLOWS:-10000} scripts/bench-guest.sh" \
 			scripts/vm.sh || status=$?
 		cp "$VM_DIR/output.log" "$OUTDIR/boot-$pair-$k.log" 2> /dev/null || true
 		if [ "$status" != 0 ]; then
