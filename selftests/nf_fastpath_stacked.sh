@@ -94,22 +94,21 @@ teardown_stack()
 # (10.0.2.1) for the traffic between the client's network and the server.
 setup_ipsec()
 {
-	local spi_rs=0x1001 spi_sr=0x1002
+	local spi_rs=0x1001 spi_sr=0x1002 ns
 	local enc="enc aes 0x$(printf '%032d' 1) auth sha1 0x$(printf '%040d' 2)"
 	local rt=10.0.2.254 sv=10.0.2.1 cnet=10.0.1.0/24 snet=10.0.2.1/32
 
-	ip -n $R xfrm state add src $rt dst $sv proto esp spi $spi_rs $enc \
-		mode tunnel sel src $cnet dst $snet || return 1
-	ip -n $R xfrm state add src $sv dst $rt proto esp spi $spi_sr $enc \
-		mode tunnel sel src $snet dst $cnet || return 1
+	# the same two SAs on both ends
+	for ns in $R $S; do
+		ip -n $ns xfrm state add src $rt dst $sv proto esp spi $spi_rs \
+			$enc mode tunnel sel src $cnet dst $snet || return 1
+		ip -n $ns xfrm state add src $sv dst $rt proto esp spi $spi_sr \
+			$enc mode tunnel sel src $snet dst $cnet || return 1
+	done
 	ip -n $R xfrm policy add src $cnet dst $snet dir out \
 		tmpl src $rt dst $sv proto esp mode tunnel || return 1
 	ip -n $R xfrm policy add src $snet dst $cnet dir fwd \
 		tmpl src $sv dst $rt proto esp mode tunnel || return 1
-	ip -n $S xfrm state add src $rt dst $sv proto esp spi $spi_rs $enc \
-		mode tunnel sel src $cnet dst $snet || return 1
-	ip -n $S xfrm state add src $sv dst $rt proto esp spi $spi_sr $enc \
-		mode tunnel sel src $snet dst $cnet || return 1
 	ip -n $S xfrm policy add src $snet dst $cnet dir out \
 		tmpl src $sv dst $rt proto esp mode tunnel || return 1
 	ip -n $S xfrm policy add src $cnet dst $snet dir in \
@@ -240,23 +239,17 @@ EOF
 	drop0=$(fp_stat drop_xfrm_policy)
 	ip netns exec $S python3 -c '
 import socket, struct, sys
+sys.path.insert(0, sys.argv[4])
+from nf_fastpath_pkt import csum, pseudo4
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-src, dst = socket.inet_aton("10.0.2.1"), socket.inet_aton("10.0.1.1")
 sport, dport, dmac = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+src, dst = "10.0.2.1", "10.0.1.1"
 tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
 tcp += b"spoofed"
-ph = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
+c = csum(pseudo4(src, dst, 6, len(tcp)) + tcp)
+tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0xbeef, 0, 64, 6,
-                 0, src, dst)
+                 0, socket.inet_aton(src), socket.inet_aton(dst))
 ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("s0", 0))
@@ -264,7 +257,8 @@ smac = s.getsockname()[4]
 frame = bytes.fromhex(dmac.replace(":", "")) + smac + b"\x08\x00" + ip + tcp
 for _ in range(3):
     s.send(frame)
-' "$port" "$cport" "$(ip -n $R -br link show r1 | awk '{ print $3 }')"
+' "$port" "$cport" "$(ip -n $R -br link show r1 | awk '{ print $3 }')" \
+		"$(cd "$(dirname "$0")" && pwd)"
 	sleep 1
 	seen=$(ns_counter $C spoof marked)
 	touch "$hold"
