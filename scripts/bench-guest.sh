@@ -16,7 +16,10 @@
 # with "flags offload", flows forwarded by netdevsim's flow table model;
 # ours only), BENCH_VARIANTS (the runs of
 # a round instead of all, e.g. "floor fast:1 norev:1"), BENCH_DIRECT=1
-# (pktgen in the client itself, see below).
+# (pktgen in the client itself, see below), BENCH_PROFILE=1 (perf samples
+# all CPUs, cpu-clock, during each measured run; the top symbols go to
+# profile-KERNEL-VARIANT-FLOWS-bBOOT-rROUND.txt beside BENCH_OUT; perf costs
+# time, so figures of a profiled run are not comparable with others).
 #
 # pktgen keeps a reference on every skb it sends, so a veth peer receives a
 # *shared* skb (users == 2). By default pktgen therefore runs in a generator
@@ -273,7 +276,11 @@ measure() { # measure ns dev dst src_n dport_n dst_mac
 	pid=$!
 	sleep "$WARMUP"
 	s1=$(cpu_busy); c1=$(sink_count); f1=$(fwd_count 2> /dev/null || echo 0); t1=$(now)
-	sleep "$SECS"
+	if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+		perf record -q -N -a -e cpu-clock -F 10000 -o "$PERF_DATA" -- sleep "$SECS" > /dev/null 2>&1 || true
+	else
+		sleep "$SECS"
+	fi
 	c2=$(sink_count); t2=$(now); s2=$(cpu_busy); f2=$(fwd_count 2> /dev/null || echo 0)
 	SENT=$(pg_sent "$ns" "$dev")
 	nsx "$ns" sh -c 'echo stop > /proc/net/pktgen/pgctrl'
@@ -299,6 +306,7 @@ run_floor() {
 	measure "$PG_NS" "$PG_FLOOR_DEV" 10.0.3.2 1 "$PG_FLOOR_MAC"
 	SLOW=0
 	record floor 1
+	profile_report floor 1
 }
 
 run_router() { # run_router classic|fast|masq flows
@@ -337,6 +345,17 @@ run_router() { # run_router classic|fast|masq flows
 		extra+=$(printf ',"commits":%s,"revalidated":%s' "$COMMITS" "$REVALIDATED")
 	fi
 	record "$kind" "$n" "$extra"
+	profile_report "$kind" "$n"
+}
+
+# BENCH_PROFILE=1: the symbols that took at least 0.2% of the samples of
+# the last measured run, all CPUs (pktgen, both hops, the sink).
+PERF_DATA=/tmp/bench-perf.data
+profile_report() {
+	[ "${BENCH_PROFILE:-0}" = 1 ] && [ -s "$PERF_DATA" ] || return 0
+	perf report -i "$PERF_DATA" --stdio --sort sym --percent-limit 0.2 2> /dev/null |
+		grep -v '^$' > "$(dirname "$OUT")/profile-$KLABEL-$1-$2-b$BOOT-r$ROUND.txt" || true
+	rm -f "$PERF_DATA"
 }
 
 # Cost of revalidating N flows after one commit: passes of one packet per

@@ -22,6 +22,8 @@ try:
 except OSError:
     machine = {}
 KERNELS = ["ours", "mainline"]
+# the netdevsim scenario: our kernel booted on netdevsim ports (bench.sh)
+NSIM = "ours-nsim"
 
 
 def med(xs):
@@ -67,7 +69,7 @@ hdr = "%-18s %-9s %-26s %-22s %s" % ("variant", "kernel", "pps median [min-max]"
 lines += [hdr, "-" * len(hdr)]
 for v in variants:
     name = "%s %d" % v if v[0] != "floor" else "floor (no router)"
-    for k in KERNELS:
+    for k in KERNELS + [NSIM]:
         rs = [vs[v] for (kk, b, rd), vs in cell.items() if kk == k and v in vs]
         if not rs:
             continue
@@ -121,10 +123,12 @@ add("ours: fast/norev pps, 1 flow (revalidation on vs off)", "ours/fast_over_nor
     within("ours", ("fast", 1), ("norev", 1), pps_ratio), prec=3)
 add("ours: norev/fast hop cost, 1 flow (>=0.97: within 3%)", "ours/norev_over_fast_hop/1",
     within("ours", ("fast", 1), ("norev", 1), hop_ratio), prec=3)
-add("ours: hw/fast pps, 1 flow (netdevsim model vs software)", "ours/hw_over_fast_pps/1",
-    within("ours", ("hw", 1), ("fast", 1), pps_ratio))
-add("ours: fast/hw hop cost, 1 flow (>1: the model is cheaper)", "ours/fast_over_hw_hop/1",
-    within("ours", ("hw", 1), ("fast", 1), hop_ratio))
+add("ours-nsim: hw/fast pps, 1 flow (netdevsim model vs software)", "ours/hw_over_fast_pps/1",
+    within(NSIM, ("hw", 1), ("fast", 1), pps_ratio))
+add("ours-nsim: fast/hw hop cost, 1 flow (>1: the model is cheaper)", "ours/fast_over_hw_hop/1",
+    within(NSIM, ("hw", 1), ("fast", 1), hop_ratio))
+add("ours-nsim: fast/floor pps, 1 flow (netdevsim ports)", "ours/nsim_fast_over_floor_pps/1",
+    within(NSIM, ("fast", 1), ("floor", 1), pps_ratio))
 add("ours: commits/fast pps, 1 flow (a commit every 100 ms)", "ours/commits_over_fast_pps/1",
     within("ours", ("commits", 1), ("fast", 1), pps_ratio), prec=3)
 
@@ -213,7 +217,7 @@ add("ours/mainline flow setup rate, %d flows" % nmax, "ours_over_mainline_setup/
 # offload checks: every fast/masq run should leave the forward chain alone
 problems = []
 for r in runs:
-    if r["variant"] in ("fast", "masq", "norev"):
+    if r["variant"] in ("fast", "masq", "norev", "hw"):
         if r.get("ct_offload") is not None and r["ct_offload"] < r["flows"]:
             problems.append("%s boot %s round %s %s %d flows: only %s conntrack entries [OFFLOAD]"
                             % (r["kernel"], r["boot"], r["round"], r["variant"], r["flows"], r["ct_offload"]))

@@ -12,7 +12,7 @@
 
 set -u
 
-NTESTS=12
+NTESTS=14
 
 . "$(dirname "$0")/lib.sh"
 
@@ -142,7 +142,17 @@ fi
 # 5: UDP request/response stream.
 udp_echo_case "udp ipv4 echo on the fast path" 10.0.2.1 6001 200
 
-# 6: conntrack -F: dying entries leave the flowtable.
+# 6-7: the next hop's link-layer address changes under an offloaded flow:
+# first the router forgets its neighbour (the next packet resolves it again
+# with ARP), then the server's MAC changes and the router is told. The
+# stream must go on, intact and on the fast path, to the new address.
+ip -n $R neigh flush dev r1
+udp_echo_case "udp ipv4 echo after the neighbour is flushed" 10.0.2.1 6001 50
+ip -n $S link set s0 address 02:00:00:00:5e:01
+ip -n $R neigh replace 10.0.2.1 lladdr 02:00:00:00:5e:01 dev r1 nud reachable
+udp_echo_case "udp ipv4 echo after the next hop's MAC changed" 10.0.2.1 6001 50
+
+# 8: conntrack -F: dying entries leave the flowtable.
 ip netns exec $R conntrack -F >/dev/null 2>&1
 if wait_for 3 no_flows && [ "$(fp_stat del_ct_dying)" -gt 0 ]; then
 	result 0 "conntrack -F removes offloaded flows"
@@ -150,7 +160,7 @@ else
 	result 1 "conntrack -F removes offloaded flows" "flows: $(fp_flows)"
 fi
 
-# 7: idle flows expire and conntrack keeps tracking the connection. With
+# 9: idle flows expire and conntrack keeps tracking the connection. With
 # a 2 s timeout the flow may be gone before a slow kernel lists it, so the
 # counters tell that it was offloaded and then timed out.
 ip netns exec $R sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
@@ -169,7 +179,7 @@ fi
 ip netns exec $R sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
 ip netns pids $S | xargs -r kill 2>/dev/null
 
-# 8: masquerade: the server sees the router, data intact both ways.
+# 10: masquerade: the server sees the router, data intact both ways.
 ip netns exec $R conntrack -F >/dev/null 2>&1
 load_ruleset 'oifname "r1" masquerade'
 PEER=
@@ -181,7 +191,7 @@ else
 		"server saw peer '$PEER'"
 fi
 
-# 10: deleting the table with live flows leaves nothing offloaded.
+# 12: deleting the table with live flows leaves nothing offloaded.
 udp_flow_up 6003
 ip netns exec $R nft flush ruleset
 if wait_for 3 not_offloaded udp 6003 &&
@@ -191,7 +201,7 @@ else
 	result 1 "ruleset flush with live flows" "$(ct_list)"
 fi
 
-# 11: removing a flowtable device with live flows.
+# 13: removing a flowtable device with live flows.
 load_ruleset ""
 udp_flow_up 6004
 ip -n $R link del r1
@@ -201,7 +211,7 @@ else
 	result 1 "device removal with live flows" "flows: $(fp_flows)"
 fi
 
-# 12: netns exit with live flows (a leak or splat shows in the kernel log).
+# 14: netns exit with live flows (a leak or splat shows in the kernel log).
 ip link add s0 netns $S type veth peer name r1 netns $R
 ip -n $R addr add 10.0.2.254/24 dev r1
 ip -n $S addr add 10.0.2.1/24 dev s0

@@ -8,6 +8,7 @@
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/arp.h>
 #include <net/gso.h>
 #include <net/ip.h>
 #include <net/neighbour.h>
@@ -87,6 +88,22 @@ static void nf_fp_ipv4_xmit_xfrm(struct sk_buff *skb, struct dst_entry *dst)
 	dst_output(dev_net(skb->dev), NULL, skb);
 }
 
+/* Out through the next hop's neighbour entry as ip_finish_output2() sends:
+ * a resolved neighbour's cached hardware header is copied in front of the
+ * packet, anything else goes through neigh_xmit(), which resolves.
+ */
+static void nf_fp_ipv4_neigh_out(struct sk_buff *skb, struct net_device *dev,
+				 __be32 nexthop)
+{
+	struct neighbour *neigh;
+
+	neigh = __ipv4_neigh_lookup_noref(dev, (__force u32)nexthop);
+	if (likely(neigh))
+		neigh_output(neigh, skb, false);
+	else
+		neigh_xmit(NEIGH_ARP_TABLE, dev, &nexthop, skb);
+}
+
 static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 				       struct sk_buff *skb,
 				       struct nf_fp_dir *d)
@@ -154,7 +171,7 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 	nexthop = rt_nexthop(dst_rtable(dst), iph->daddr);
 	skb_dst_set_noref(skb, dst);
 	skb->dev = dst->dev;
-	neigh_xmit(NEIGH_ARP_TABLE, dst->dev, &nexthop, skb);
+	nf_fp_ipv4_neigh_out(skb, dst->dev, nexthop);
 	return NF_STOLEN;
 }
 

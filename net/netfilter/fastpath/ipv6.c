@@ -12,6 +12,7 @@
 #include <net/gso.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/ndisc.h>
 #include <net/neighbour.h>
 #include <net/netfilter/nf_conntrack_acct.h>
 
@@ -84,6 +85,19 @@ static void nf_fp_ipv6_xmit_xfrm(struct sk_buff *skb, struct dst_entry *dst)
 	dst_output(dev_net(skb->dev), NULL, skb);
 }
 
+/* The IPv6 twin of nf_fp_ipv4_neigh_out(), as ip6_finish_output2() sends. */
+static void nf_fp_ipv6_neigh_out(struct sk_buff *skb, struct net_device *dev,
+				 const struct in6_addr *nexthop)
+{
+	struct neighbour *neigh;
+
+	neigh = __ipv6_neigh_lookup_noref(dev, nexthop);
+	if (likely(neigh))
+		neigh_output(neigh, skb, false);
+	else
+		neigh_xmit(NEIGH_ND_TABLE, dev, nexthop, skb);
+}
+
 static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 				       struct sk_buff *skb,
 				       struct nf_fp_dir *d)
@@ -151,8 +165,8 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 
 	skb_dst_set_noref(skb, dst);
 	skb->dev = dst->dev;
-	neigh_xmit(NEIGH_ND_TABLE, dst->dev,
-		   rt6_nexthop(dst_rt6_info(dst), &ip6h->daddr), skb);
+	nf_fp_ipv6_neigh_out(skb, dst->dev,
+			     rt6_nexthop(dst_rt6_info(dst), &ip6h->daddr));
 	return NF_STOLEN;
 }
 
