@@ -219,18 +219,26 @@ split_flows() {
 	[ "$n" -le 60000 ] && [ "$ips" -le 254 ] || { echo "cannot split $1 flows" >&2; exit 1; }
 	IPS=$ips; PORTS=$n
 }
-pg_reset() { nsx "$1" sh -c 'echo reset > /proc/net/pktgen/pgctrl'; }
 # pg_config NS DEV COUNT dst_min dst_max src_min src_max sport_min sport_n dport_min dport_n dst_mac
 # (port ranges: pktgen's udp_*_max is exclusive when above the min)
+# DEV stays on the pktgen thread from one run to the next. Another device is
+# taken off first: the thread carries out rem_device_all (and reset) when it
+# next polls, up to 100 ms later, so a removal still pending could take a
+# device added right after it; the device must therefore still be there a
+# moment after it was added.
 pg_config() {
 	local ns=$1 dev=$2 count=$3
 	nsx "$ns" sh -e -c "cd /proc/net/pktgen
-		echo reset > pgctrl
-		echo rem_device_all > kpktgend_0
-		# the pktgen thread removes devices when it next runs
-		i=0
-		while [ -e $dev ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
-		echo 'add_device $dev' > kpktgend_0
+		try=0
+		while [ \"\$(sed -n 's/^Stopped: //p' kpktgend_0)\" != '$dev ' ]; do
+			[ \$try -lt 5 ] || { echo 'pktgen: cannot add $dev' >&2; exit 1; }
+			try=\$((try + 1))
+			echo rem_device_all > kpktgend_0
+			i=0
+			while [ -e $dev ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
+			echo 'add_device $dev' > kpktgend_0 || true
+			sleep 0.3
+		done
 		for c in 'count $count' 'clone_skb 0' 'pkt_size $PKT_SIZE' 'delay 0' \
 			'dst_min $4' 'dst_max $5' 'src_min $6' 'src_max $7' \
 			'udp_src_min $8' 'udp_src_max $(( $8 + $9 - 1 + ($9 > 1) ))' \
