@@ -17,8 +17,10 @@
 # ours-nsim alone), BENCH_NSIM=0|1 (the netdevsim boot; default 1, QUICK 0),
 # BENCH_OUTDIR (default build/bench, relative to the repo), BENCH_VARIANTS,
 # BENCH_PROFILE and BENCH_REVAL_FLOWS (passed to scripts/bench-guest.sh),
-# VM_KVM=1. scripts/bench-compare.py OUTDIR BEFORE AFTER gives the ratios
-# of two kernels, e.g. before and after a change.
+# VM_KVM=1, VM_ICOUNT=N (scripts/vm.sh: the guest clock advances 2^N ns per
+# instruction, so pps measure instructions per packet whatever the host
+# does; wall time grows). scripts/bench-compare.py OUTDIR BEFORE AFTER gives
+# the ratios of two kernels, e.g. before and after a change.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -66,6 +68,7 @@ raw="$OUTDIR/raw.jsonl"
 : > "$raw"
 rm -f "$OUTDIR"/boot-*.log
 accel=TCG; [ "${VM_KVM:-0}" = 1 ] && accel=KVM
+[ -n "${VM_ICOUNT:-}" ] && accel="TCG -icount shift=$VM_ICOUNT (guest time counts instructions)"
 kimg() { sha256sum "$BUILD/kbuild-$1/arch/x86/boot/bzImage" 2>/dev/null | cut -c1-16; }
 python3 - "$OUTDIR/machine.json" <<-EOF
 import json, os, subprocess, sys

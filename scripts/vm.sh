@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=seconds] [VM_KVM=1]
+# make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=seconds] [VM_KVM=1] [VM_ICOUNT=N]
 # Boots build/kbuild-$KERNEL's bzImage in QEMU with the host root shared
 # read-only over 9p and the repo shared read-write, runs CMD (bash, cwd = repo)
 # in the guest and exits with CMD's status. Output of CMD is streamed live
@@ -31,6 +31,9 @@ printf '%s\n' "$CMD" > "$vmdir/cmd"
 # lists only the first core of each socket.
 accel=(-accel tcg -cpu max)
 if [ "${VM_KVM:-0}" = 1 ]; then accel=(-accel kvm -cpu host); fi
+# VM_ICOUNT=N: the guest clock advances 2^N ns per instruction executed
+# (one thread for all vCPUs), so guest time measures work, not the host.
+if [ -n "${VM_ICOUNT:-}" ]; then accel+=(-icount "shift=$VM_ICOUNT,sleep=off"); fi
 
 # Kernel reports that fail the run even if CMD succeeded. A WARNING counts
 # when it opens a line (WARN splats, lockdep), not inside a driver message
