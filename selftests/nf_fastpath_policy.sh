@@ -10,11 +10,11 @@
 
 set -u
 
-NTESTS=13
+NTESTS=14
 
 . "$(dirname "$0")/lib.sh"
 
-PORTS="7001 7002 7003 7004 7005 7006 7007 7008"
+PORTS="7001 7002 7003 7004 7005 7006 7007 7008 7009"
 
 load_ruleset()
 {
@@ -334,10 +334,50 @@ elif ! ip netns exec $R grep -q 'revalidate on' /proc/net/nf_fastpath; then
 elif [ $((n1 - n0)) -lt 5 ]; then
 	result 1 "revalidation opt-out" "flow stopped while opted out ($((n1 - n0)))"
 elif [ $((n3 - n2)) -gt 1 ]; then
-	result 1 "revalidation opt-out" "flow not cut after opting in ($((n3 - n2)))"
+	result 1 "revalidation opt-out" "flow not cut after opting in ($((n3 - n2)))" "$(fp_dump)"
 else
 	echo "# opted out: $((n1 - n0)) packets passed the drop rule; opted in: $((n3 - n2))"
 	result 0 "revalidation opt-out"
+fi
+stop_streams
+
+# 14: the two directions are judged apart.  With a UDP flow offloaded and
+# idle, a rule dropping the client's direction only is committed; a
+# datagram of the server's direction comes first, passes the ruleset and
+# revalidates its own direction.  It must not make the client's direction
+# current: none of the client's datagrams may reach the server after it.
+udp_stream 10.0.2.1 7009
+if wait_for 5 offloaded udp 7009; then
+	stop_streams
+	ip netns exec $R nft insert rule inet filter forward udp dport 7009 drop
+	reval0=$(fp_stat revalidated)
+	del0=$(fp_stat del_policy)
+	echo r | ip netns exec $S socat -u - UDP:10.0.1.1:8009,sourceport=7009
+	sleep 0.3
+	reval1=$(fp_stat revalidated)
+	n0=$(at_server 7009)
+	for i in $(seq 1 10); do
+		echo x | ip netns exec $C socat -u - UDP:10.0.2.1:7009,sourceport=8009
+		sleep 0.05
+	done
+	sleep 0.3
+	n1=$(at_server 7009)
+	if [ "$reval1" -le "$reval0" ]; then
+		result 1 "one direction does not revalidate the other" \
+			"the server's datagram did not revalidate its direction" "$(fp_dump)"
+	elif [ $((n1 - n0)) -ne 0 ]; then
+		result 1 "one direction does not revalidate the other" \
+			"$((n1 - n0)) of 10 client datagrams passed the drop rule" "$(fp_dump)"
+	elif [ "$(fp_stat del_policy)" -le "$del0" ]; then
+		result 1 "one direction does not revalidate the other" \
+			"flow not removed by the policy check" "$(fp_dump)"
+	else
+		echo "# server's direction revalidated, 0 of 10 client datagrams passed"
+		result 0 "one direction does not revalidate the other"
+	fi
+else
+	result 1 "one direction does not revalidate the other" \
+		"flow never offloaded" "$(ct_list)"
 fi
 stop_streams
 

@@ -112,8 +112,9 @@ enum {
 };
 
 /* policy_genp points to the nftables generation of the netns (or to a
- * constant for flowtables that opted out of revalidation); policy_gen is
- * the generation under which the ruleset last offloaded the flow, and
+ * constant for flowtables that opted out of revalidation); policy_gen[dir]
+ * is the generation under which the ruleset last offloaded a packet of
+ * that direction (the ruleset may judge the two directions differently),
  * policy_pending[dir] the gc_seq under which a packet of that direction
  * was last sent to the classic path to be judged again (odd: none), and
  * policy_gc_seen the one under which the garbage collector last found it
@@ -127,14 +128,14 @@ struct nf_fp_flow {
 	struct nf_conn		*ct;
 	unsigned long		flags;
 	const unsigned int	*policy_genp;
-	unsigned int		policy_gen;
+	unsigned int		policy_gen[IP_CT_DIR_MAX];
 	u32			expires;
 	unsigned int		policy_pending[IP_CT_DIR_MAX];
 	unsigned int		policy_gc_seen;
 	u8			hw_state;
+	u8			hw_todo;
 	struct nf_fp_hw		*hw;
 	struct list_head	hw_node;
-	unsigned long		hw_todo;
 	struct rcu_head		rcu;
 };
 
@@ -324,13 +325,15 @@ bool nf_fp_policy_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 int nf_fp_policy_set(struct nf_flowtable *ft, bool enable);
 void nf_fp_policy_forget(struct nf_flowtable *ft);
 
-/* Has a ruleset change been committed since the flow was last offloaded?
- * One load of the nftables generation and a compare per packet.
+/* Has a ruleset change been committed since the ruleset last offloaded
+ * a packet of direction @dir?  One load of the nftables generation and a
+ * compare per packet.
  */
-static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow)
+static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow,
+				      enum ip_conntrack_dir dir)
 {
 	return READ_ONCE(*READ_ONCE(flow->policy_genp)) !=
-	       READ_ONCE(flow->policy_gen);
+	       READ_ONCE(flow->policy_gen[dir]);
 }
 
 /* hw.c */

@@ -415,11 +415,20 @@ static int nf_fp_hw_replace_dir(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 	return err;
 }
 
+/* Packets in hardware are not judged by the ruleset: only a flow whose
+ * two directions are both up to date may go there.
+ */
+static bool nf_fp_hw_policy_stale(const struct nf_fp_flow *flow)
+{
+	return nf_fp_policy_stale(flow, IP_CT_DIR_ORIGINAL) ||
+	       nf_fp_policy_stale(flow, IP_CT_DIR_REPLY);
+}
+
 static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 {
 	int err;
 
-	if (flow->hw_state != NF_FP_HW_NONE || nf_fp_policy_stale(flow))
+	if (flow->hw_state != NF_FP_HW_NONE || nf_fp_hw_policy_stale(flow))
 		return;
 
 	err = nf_fp_hw_replace_dir(hw, flow, &flow->dir[0]);
@@ -583,7 +592,7 @@ void nf_fp_hw_flow_gc(struct nf_fp_flow *flow)
 {
 	if (!flow->hw || READ_ONCE(flow->hw_state) != NF_FP_HW_ON)
 		return;
-	nf_fp_hw_queue(flow->hw, flow, nf_fp_policy_stale(flow) ?
+	nf_fp_hw_queue(flow->hw, flow, nf_fp_hw_policy_stale(flow) ?
 		       NF_FP_HW_TODO_OUT : NF_FP_HW_TODO_STATS);
 }
 

@@ -111,7 +111,7 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 
 	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
 		return NF_ACCEPT;
-	if (unlikely(nf_fp_policy_stale(flow))) {
+	if (unlikely(nf_fp_policy_stale(flow, d->dir))) {
 		nf_fp_policy_divert(ft, flow, d->dir);
 		return NF_ACCEPT;
 	}

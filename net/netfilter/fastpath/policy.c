@@ -4,13 +4,14 @@
  * already in a flowtable.
  *
  * Each commit of an nftables transaction bumps the netns' generation,
- * base_seq, before any change becomes visible to packets.  A flow records
- * the generation under which the ruleset last offloaded it; the fast path
- * compares it with the current one on every packet.  A packet of a flow
- * that is out of date leaves the fast path and is judged by the ruleset;
- * if that reaches "flow add" with no transaction in between, the flow is
- * up to date again, otherwise the next packet of that direction takes the
- * flow out of the table.
+ * base_seq, before any change becomes visible to packets.  Each direction
+ * of a flow records the generation under which the ruleset last offloaded
+ * one of its packets (a rule may match one direction only); the fast path
+ * compares it with the current one on every packet.  A packet of a
+ * direction that is out of date leaves the fast path and is judged by the
+ * ruleset; if that reaches "flow add" with no transaction in between, the
+ * direction is up to date again, otherwise the next packet of that
+ * direction takes the flow out of the table.
  *
  * "No transaction in between" is told by nf_tables' gc_seq, which is odd
  * from before base_seq moves until the commit has finished, and moves on
@@ -71,35 +72,38 @@ static unsigned int nf_fp_policy_busy_seq(const struct net *net)
 }
 
 /* A flow created by a packet the ruleset just offloaded.  If a commit is
- * running, the flow starts out of date and is checked on its next packet.
+ * running, the flow starts out of date and is checked on its next packets.
  */
 void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
 	struct net *net = read_pnet(&ft->net);
-	unsigned int busy;
+	unsigned int busy, gen;
 
 	flow->policy_pending[IP_CT_DIR_ORIGINAL] = 1;
 	flow->policy_pending[IP_CT_DIR_REPLY] = 1;
 	flow->policy_gc_seen = 1;
 	if (!nf_fp_policy_enabled(ft)) {
 		flow->policy_genp = &nf_fp_policy_frozen;
-		flow->policy_gen = 0;
+		flow->policy_gen[IP_CT_DIR_ORIGINAL] = 0;
+		flow->policy_gen[IP_CT_DIR_REPLY] = 0;
 		return;
 	}
 
 	flow->policy_genp = &net->nft.base_seq;
 	busy = nf_fp_policy_busy_seq(net);
 	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
-	flow->policy_gen = READ_ONCE(net->nft.base_seq);
+	gen = READ_ONCE(net->nft.base_seq);
 	if (busy & 1)
-		flow->policy_gen--;
+		gen--;
+	flow->policy_gen[IP_CT_DIR_ORIGINAL] = gen;
+	flow->policy_gen[IP_CT_DIR_REPLY] = gen;
 }
 
-/* A packet of an out of date flow, travelling in direction @dir: it takes
- * the classic path, to be judged by the current ruleset.  If the previous
- * packet of that direction was sent there under the same settled ruleset
- * and did not bring the flow up to date, the ruleset no longer offloads
- * it: take it out of the table.
+/* A packet of direction @dir, which is out of date: it takes the classic
+ * path, to be judged by the current ruleset.  If the previous packet of
+ * that direction was sent there under the same settled ruleset and did
+ * not bring the direction up to date, the ruleset no longer offloads it:
+ * take the flow out of the table.
  */
 void nf_fp_policy_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			 enum ip_conntrack_dir dir)
@@ -120,7 +124,8 @@ void nf_fp_policy_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 /* "flow add" reached by a packet of direction @dir of an offloaded flow.
  * If nf_fp_policy_divert() sent it here and no transaction started since,
  * it was judged by the ruleset of the current generation from start to
- * end: the flow is up to date again.
+ * end: that direction is up to date again.  The other one is not: the
+ * ruleset may treat its packets differently.
  */
 void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			     enum ip_conntrack_dir dir)
@@ -133,26 +138,37 @@ void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		return;
 	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
 	gen = READ_ONCE(net->nft.base_seq);
-	if (READ_ONCE(flow->policy_gen) == gen ||
+	if (READ_ONCE(flow->policy_gen[dir]) == gen ||
 	    READ_ONCE(flow->policy_genp) == &nf_fp_policy_frozen)
 		return;
-	WRITE_ONCE(flow->policy_gen, gen);
+	WRITE_ONCE(flow->policy_gen[dir], gen);
 	nf_fp_stat_inc(net, NF_FP_STAT_REVALIDATED);
 }
 
-/* For the garbage collector: a packet of this out of date flow went to
- * the classic path, no transaction ran since, and the flow is still out
- * of date - the ruleset dropped the packet or did not offload it again.
- * The previous run must have seen the same, so that a packet still on
- * its way through the ruleset is not mistaken for one that was judged.
+/* Was a packet of out of date direction @dir sent to the classic path
+ * under gc_seq @busy, and is the direction still out of date?
+ */
+static bool nf_fp_policy_unjudged(const struct nf_fp_flow *flow,
+				  enum ip_conntrack_dir dir, unsigned int busy)
+{
+	return READ_ONCE(flow->policy_pending[dir]) == busy &&
+	       nf_fp_policy_stale(flow, dir);
+}
+
+/* For the garbage collector: a packet of an out of date direction went
+ * to the classic path, no transaction ran since, and the direction is
+ * still out of date - the ruleset dropped the packet or did not offload
+ * it again.  The previous run must have seen the same, so that a packet
+ * still on its way through the ruleset is not mistaken for one that was
+ * judged.
  */
 bool nf_fp_policy_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
 	unsigned int busy = nf_fp_policy_busy_seq(read_pnet(&ft->net));
 
-	if (busy & 1 || !nf_fp_policy_stale(flow) ||
-	    (READ_ONCE(flow->policy_pending[IP_CT_DIR_ORIGINAL]) != busy &&
-	     READ_ONCE(flow->policy_pending[IP_CT_DIR_REPLY]) != busy))
+	if (busy & 1 ||
+	    (!nf_fp_policy_unjudged(flow, IP_CT_DIR_ORIGINAL, busy) &&
+	     !nf_fp_policy_unjudged(flow, IP_CT_DIR_REPLY, busy)))
 		return false;
 	if (flow->policy_gc_seen == busy)
 		return true;
@@ -167,12 +183,14 @@ static void nf_fp_policy_flow_apply(struct nf_flowtable *ft,
 
 	if (*enable) {
 		/* 0 is no generation: out of date until judged again. */
-		WRITE_ONCE(flow->policy_gen, 0);
+		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_ORIGINAL], 0);
+		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_REPLY], 0);
 		WRITE_ONCE(flow->policy_genp,
 			   &read_pnet(&ft->net)->nft.base_seq);
 	} else {
 		WRITE_ONCE(flow->policy_genp, &nf_fp_policy_frozen);
-		WRITE_ONCE(flow->policy_gen, 0);
+		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_ORIGINAL], 0);
+		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_REPLY], 0);
 	}
 }
 
