@@ -18,8 +18,9 @@ mainline) frags=(kernel.config mainline.config) ;;
 debug)    frags=(kernel.config ours.config debug.config) ;;
 *) die "KERNEL must be ours, mainline or debug (got '$KERNEL')" ;;
 esac
-KSRC="${KSRC:-$LINUX}"
-KOUT="${KOUT:-$BUILD/kbuild-$KERNEL}"
+# Absolute: make runs in KSRC, the checks below in the caller's directory.
+KSRC="$(realpath -m "${KSRC:-$LINUX}")"
+KOUT="$(realpath -m "${KOUT:-$BUILD/kbuild-$KERNEL}")"
 KVERIFY="${KVERIFY:-1}"
 [ -f "$KSRC/Makefile" ] || die "no kernel tree at $KSRC (run: make tree)"
 fragpaths=()
