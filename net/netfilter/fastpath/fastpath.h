@@ -18,6 +18,7 @@
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/dst.h>
+#include <net/netns/generic.h>
 #include <net/xfrm.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_l4proto.h>
@@ -170,8 +171,32 @@ enum nf_fp_stat {
 	NF_FP_STAT_MAX
 };
 
+struct nf_fp_stats {
+	unsigned long		cnt[NF_FP_STAT_MAX];
+};
+
+struct nf_fp_net {
+	struct nf_fp_stats __percpu	*stats;
+	struct nf_fp_stats __percpu	*stats_dead;
+};
+
 /* stats.c */
-void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx);
+extern unsigned int nf_fp_net_id;
+
+/* Callers run under rcu_read_lock() or in process context before the
+ * netns starts to die; pre_exit clears the pointer, and the grace period
+ * netns cleanup waits for before ->exit makes freeing it safe.  Inline:
+ * every packet the hook sees counts once.
+ */
+static inline void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx)
+{
+	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
+	struct nf_fp_stats __percpu *stats = READ_ONCE(fpn->stats);
+
+	if (likely(stats))
+		this_cpu_inc(stats->cnt[idx]);
+}
+
 int nf_fp_stats_init(void);
 void nf_fp_stats_exit(void);
 void nf_fp_stats_show(struct seq_file *seq, struct net *net);
@@ -213,19 +238,20 @@ int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
 void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
 
-/* Idle timeout of an offloaded flow: conntrack's per-netns sysctls. */
-static inline u32 nf_fp_timeout(const struct nf_fp_flow *flow)
+/* Idle timeout of an offloaded flow: conntrack's per-netns sysctls.  @net
+ * is the flowtable's, where the flow's conntrack entry lives as well:
+ * reading it from there keeps the entry's cache lines off the packet path.
+ */
+static inline u32 nf_fp_timeout(struct net *net, const struct nf_fp_flow *flow)
 {
-	struct net *net = nf_ct_net(flow->ct);
-
 	if (flow->dir[0].key.l4proto == IPPROTO_TCP)
 		return READ_ONCE(nf_tcp_pernet(net)->offload_timeout);
 	return READ_ONCE(nf_udp_pernet(net)->offload_timeout);
 }
 
-static inline void nf_fp_flow_refresh(struct nf_fp_flow *flow)
+static inline void nf_fp_flow_refresh(struct net *net, struct nf_fp_flow *flow)
 {
-	u32 expires = nfct_time_stamp + nf_fp_timeout(flow);
+	u32 expires = nfct_time_stamp + nf_fp_timeout(net, flow);
 
 	if (READ_ONCE(flow->expires) != expires)
 		WRITE_ONCE(flow->expires, expires);

@@ -335,7 +335,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	if (!refcount_inc_not_zero(&ct->ct_general.use))
 		goto err_free;
 
-	flow->expires = nfct_time_stamp + nf_fp_timeout(flow);
+	flow->expires = nfct_time_stamp + nf_fp_timeout(net, flow);
 	nf_fp_policy_flow_init(ft, flow);
 	nf_fp_hw_flow_init(ft, flow);
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);

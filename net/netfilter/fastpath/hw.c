@@ -483,7 +483,7 @@ static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 				       cls.stats.bytes);
 	}
 	if (used)
-		nf_fp_flow_refresh(flow);
+		nf_fp_flow_refresh(read_pnet(&hw->ft->net), flow);
 }
 
 static void nf_fp_hw_work(struct work_struct *work)

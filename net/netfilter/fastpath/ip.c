@@ -109,7 +109,7 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 				       struct nf_fp_dir *d)
 {
 	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
-	const struct net *net = read_pnet(&ft->net);
+	struct net *net = read_pnet(&ft->net);
 	unsigned int thoff = sizeof(struct iphdr);
 	struct dst_entry *dst = d->dst;
 	struct iphdr *iph = ip_hdr(skb);
@@ -155,7 +155,7 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 		return NF_STOLEN;
 	}
 
-	nf_fp_flow_refresh(flow);
+	nf_fp_flow_refresh(net, flow);
 	if (ft->flags & NF_FLOWTABLE_COUNTER)
 		nf_ct_acct_update(flow->ct, d->dir, skb->len);
 	nf_fp_stat_inc(net, NF_FP_STAT_HIT);

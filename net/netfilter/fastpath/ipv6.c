@@ -103,7 +103,7 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 				       struct nf_fp_dir *d)
 {
 	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
-	const struct net *net = read_pnet(&ft->net);
+	struct net *net = read_pnet(&ft->net);
 	unsigned int thoff = sizeof(struct ipv6hdr);
 	struct dst_entry *dst = d->dst;
 	struct ipv6hdr *ip6h;
@@ -150,7 +150,7 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 		return NF_STOLEN;
 	}
 
-	nf_fp_flow_refresh(flow);
+	nf_fp_flow_refresh(net, flow);
 	if (ft->flags & NF_FLOWTABLE_COUNTER)
 		nf_ct_acct_update(flow->ct, d->dir, skb->len);
 	nf_fp_stat_inc(net, NF_FP_STAT_HIT);

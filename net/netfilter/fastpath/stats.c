@@ -13,16 +13,7 @@
 
 #include "fastpath.h"
 
-struct nf_fp_stats {
-	unsigned long		cnt[NF_FP_STAT_MAX];
-};
-
-struct nf_fp_net {
-	struct nf_fp_stats __percpu	*stats;
-	struct nf_fp_stats __percpu	*stats_dead;
-};
-
-static unsigned int nf_fp_net_id __read_mostly;
+unsigned int nf_fp_net_id __read_mostly;
 
 static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_HIT]		= "hit",
@@ -47,19 +38,6 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_DEL_FLUSH]		= "del_flush",
 	[NF_FP_STAT_DEL_POLICY]		= "del_policy",
 };
-
-/* Callers run under rcu_read_lock() or in process context before the
- * netns starts to die; pre_exit clears the pointer, and the grace period
- * netns cleanup waits for before ->exit makes freeing it safe.
- */
-void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx)
-{
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
-	struct nf_fp_stats __percpu *stats = READ_ONCE(fpn->stats);
-
-	if (likely(stats))
-		this_cpu_inc(stats->cnt[idx]);
-}
 
 static int nf_fp_stats_seq_show(struct seq_file *seq, void *v)
 {

@@ -34,11 +34,27 @@ static u32 nf_fp_key_hash(const void *data, u32 len, u32 seed)
 			    ports, jhash_2words(k->iif, rest, seed));
 }
 
+/* Every packet that hits compares all of the key: a word at a time with
+ * one test at the end, inline, rather than memcmp()'s loop and tail.
+ */
+static int nf_fp_key_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const u32 *a = (const u32 *)&((const struct nf_fp_dir *)obj)->key;
+	const u32 *b = arg->key;
+	u32 diff = 0;
+	int i;
+
+	for (i = 0; i < sizeof(struct nf_fp_key) / sizeof(u32); i++)
+		diff |= a[i] ^ b[i];
+	return diff != 0;
+}
+
 static const struct rhashtable_params nf_fp_rht_params = {
 	.head_offset		= offsetof(struct nf_fp_dir, node),
 	.key_offset		= offsetof(struct nf_fp_dir, key),
 	.key_len		= sizeof(struct nf_fp_key),
 	.hashfn			= nf_fp_key_hash,
+	.obj_cmpfn		= nf_fp_key_cmp,
 	.automatic_shrinking	= true,
 };
 
