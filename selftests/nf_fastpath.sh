@@ -12,7 +12,7 @@
 
 set -u
 
-NTESTS=14
+NTESTS=15
 
 . "$(dirname "$0")/lib.sh"
 
@@ -178,6 +178,34 @@ else
 fi
 ip netns exec $R sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
 ip netns pids $S | xargs -r kill 2>/dev/null
+
+# 9b: an IPv4 route through an IPv6 gateway (RFC 5549). Its neighbour is
+# in the IPv6 table: the connection stays on the classic path and every
+# datagram of an echo stream arrives. The server answers ARP only for
+# addresses of s0, so a fast path sending to an IPv4 neighbour of the
+# destination would lose the stream.
+ip -n $S addr add 10.0.9.1/32 dev lo
+ip netns exec $S sysctl -qw net.ipv4.conf.s0.arp_ignore=1
+ip -n $R route add 10.0.9.0/24 via inet6 dead:2::1 dev r1
+fail0=$(fp_stat flow_add_fail)
+seq -f "datagram %g" 1 50 > "$WORK/v6gw-want"
+ip netns exec $S socat UDP-LISTEN:6006,bind=10.0.9.1,reuseaddr EXEC:cat >/dev/null &
+wait_for 10 eval "ip netns exec $S ss -Hlun 'sport = :6006' | grep -q ."
+ip netns exec $C sh -c "while read -r l; do echo \"\$l\"; sleep 0.02; done < $WORK/v6gw-want |
+	socat -t 2 - UDP:10.0.9.1:6006,sourceport=7006" > "$WORK/v6gw-got"
+if ! cmp -s "$WORK/v6gw-want" "$WORK/v6gw-got"; then
+	result 1 "ipv4 route via an ipv6 gateway stays classic" \
+		"echoed $(wc -l < "$WORK/v6gw-got") of 50 datagrams" "$(fp_dump)"
+elif [ "$(fp_stat flow_add_fail)" -le "$fail0" ] || offloaded udp 6006; then
+	result 1 "ipv4 route via an ipv6 gateway stays classic" \
+		"flow not refused" "$(ct_list -p udp)" "$(fp_dump)"
+else
+	result 0 "ipv4 route via an ipv6 gateway stays classic"
+fi
+ip netns pids $S | xargs -r kill 2>/dev/null
+ip -n $R route del 10.0.9.0/24
+ip -n $S addr del 10.0.9.1/32 dev lo
+ip netns exec $S sysctl -qw net.ipv4.conf.s0.arp_ignore=0
 
 # 10: masquerade: the server sees the router, data intact both ways.
 ip netns exec $R conntrack -F >/dev/null 2>&1

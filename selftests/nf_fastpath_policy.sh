@@ -10,11 +10,11 @@
 
 set -u
 
-NTESTS=14
+NTESTS=16
 
 . "$(dirname "$0")/lib.sh"
 
-PORTS="7001 7002 7003 7004 7005 7006 7007 7008 7009"
+PORTS="7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011"
 
 load_ruleset()
 {
@@ -377,6 +377,72 @@ if wait_for 5 offloaded udp 7009; then
 	fi
 else
 	result 1 "one direction does not revalidate the other" \
+		"flow never offloaded" "$(ct_list)"
+fi
+stop_streams
+
+# 15: an offloaded connection's conntrack entry does not expire under it.
+# After a commit the revalidating packets go through conntrack, which
+# gives the entry its classic timeout (3 s here); the flow must keep it
+# far ahead, or conntrack's garbage collector drops the entry while the
+# flow still carries the stream. The kernel hides the timeout of offloaded
+# entries from ctnetlink, so the test waits well past it instead.
+udp_to=$(ip netns exec $R sysctl -n net.netfilter.nf_conntrack_udp_timeout)
+udp_st=$(ip netns exec $R sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)
+ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3 \
+	net.netfilter.nf_conntrack_udp_timeout_stream=3
+udp_stream 10.0.2.1 7010
+if wait_for 5 offloaded udp 7010; then
+	dying0=$(fp_stat del_ct_dying)
+	reval0=$(fp_stat revalidated)
+	ip netns exec $R nft add element inet filter blocked "{ 198.51.100.200 }"
+	sleep 1
+	hit0=$(fp_stat hit)
+	sleep 11
+	if [ "$(fp_stat revalidated)" -le "$reval0" ]; then
+		result 1 "conntrack entry outlives its classic timeout" \
+			"flow not revalidated after the commit" "$(fp_dump)"
+	elif [ "$(fp_stat del_ct_dying)" -ne "$dying0" ] ||
+	     ! offloaded udp 7010; then
+		result 1 "conntrack entry outlives its classic timeout" \
+			"entry gone 12 s after the commit" "$(ct_list -p udp)" "$(fp_dump)"
+	elif [ "$(fp_stat hit)" -le "$hit0" ]; then
+		result 1 "conntrack entry outlives its classic timeout" \
+			"stream left the fast path" "$(fp_dump)"
+	else
+		echo "# 12 s after the commit, classic timeout 3 s: still [OFFLOAD]"
+		result 0 "conntrack entry outlives its classic timeout"
+	fi
+else
+	result 1 "conntrack entry outlives its classic timeout" \
+		"flow never offloaded" "$(ct_list)"
+fi
+stop_streams
+ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$udp_to" \
+	net.netfilter.nf_conntrack_udp_timeout_stream="$udp_st"
+
+# 16: switching revalidation off and on again has flows judged anew, it
+# does not take them out: a flow revalidated after a commit stays.
+udp_stream 10.0.2.1 7011
+if wait_for 5 offloaded udp 7011; then
+	ip netns exec $R nft add element inet filter blocked "{ 198.51.100.201 }"
+	sleep 0.5
+	del0=$(fp_stat del_policy)
+	reval0=$(fp_stat revalidated)
+	echo "inet filter ft revalidate off" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+	echo "inet filter ft revalidate on" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+	sleep 1
+	if [ "$(fp_stat del_policy)" -ne "$del0" ] || ! offloaded udp 7011; then
+		result 1 "revalidation switched off and on keeps a current flow" \
+			"flow taken out" "$(fp_dump)"
+	elif [ "$(fp_stat revalidated)" -le "$reval0" ]; then
+		result 1 "revalidation switched off and on keeps a current flow" \
+			"flow not judged again" "$(fp_dump)"
+	else
+		result 0 "revalidation switched off and on keeps a current flow"
+	fi
+else
+	result 1 "revalidation switched off and on keeps a current flow" \
 		"flow never offloaded" "$(ct_list)"
 fi
 stop_streams

@@ -237,6 +237,7 @@ int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 /* flow.c */
 void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
 void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
+void nf_fp_flow_hold_ct(struct nf_fp_flow *flow);
 
 /* Idle timeout of an offloaded flow: conntrack's per-netns sysctls.  @net
  * is the flowtable's, where the flow's conntrack entry lives as well:

@@ -20,9 +20,10 @@
 
 #include "fastpath.h"
 
-/* How long conntrack itself keeps an offloaded entry: its own GC pushes
- * the timeout of entries with IPS_OFFLOAD forward, this only bridges the
- * time until it next runs.
+/* How far ahead an offloaded entry's timeout is kept.  Conntrack sees no
+ * packets of it and knows nothing of IPS_OFFLOAD: left alone, the entry
+ * would expire under the flow (after a packet that took the classic path
+ * gave it the timeout of its state, for instance).
  */
 #define NF_FP_CT_HOLD	(24 * 60 * 60 * HZ)
 
@@ -31,6 +32,11 @@ static bool nf_fp_ct_eligible(const struct nf_conn *ct,
 {
 	if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) ||
 	    !test_bit(IPS_SEEN_REPLY_BIT, &ct->status))
+		return false;
+	/* The loser of a NAT clash shares its original tuple with the
+	 * winner and lives for a second: it is no connection of its own.
+	 */
+	if (test_bit(IPS_NAT_CLASH_BIT, &ct->status))
 		return false;
 	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
 		return false;
@@ -168,6 +174,21 @@ static u8 nf_fp_nat_mask(const struct nf_fp_key *k, const struct nf_fp_key *rev)
 	return nat;
 }
 
+/* Can packets of @dst leave through its neighbour alone?  Not those of a
+ * lightweight tunnel, which encapsulates them, nor those of an IPv4 route
+ * through an IPv6 gateway, whose neighbour is in the IPv6 table.  An
+ * IPsec bundle goes through dst_output(), which knows both.
+ */
+static bool nf_fp_route_plain(const struct dst_entry *dst, u8 l3proto)
+{
+	if (dst_xfrm(dst))
+		return true;
+	if (dst->lwtstate)
+		return false;
+	return l3proto != NFPROTO_IPV4 ||
+	       dst_rtable(dst)->rt_gw_family != AF_INET6;
+}
+
 /* An IPsec bundle checks itself (xfrm_dst_check()) and has no cookie. */
 static void nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
 				u8 l3proto)
@@ -210,6 +231,9 @@ static struct nf_fp_flow *nf_fp_flow_build(struct nf_flowtable *ft,
 	if (!back)
 		goto err_fwd;
 	if (back->dev != in)
+		goto err_back;
+	if (!nf_fp_route_plain(fwd, nft_pf(pkt)) ||
+	    !nf_fp_route_plain(back, nft_pf(pkt)))
 		goto err_back;
 
 	if (nf_fp_ingress_here(ft, pkt, &ing[dir]) ||
@@ -265,8 +289,9 @@ static void nf_fp_ct_liberal(struct nf_conn *ct)
 /* The connection is offloaded already and a packet of direction @dir
  * still took the classic path.  Either a ruleset change sent it here to
  * be judged again, or its sender moved (to another bridge port, say) and
- * the flow no longer catches it: then the flow goes, and the next packet
- * offloads the connection along its new path.
+ * the flow no longer catches it, or routing now sends it out of another
+ * device: then the flow goes, and the next packet offloads the
+ * connection along its new path.
  */
 static void nf_fp_revalidate(struct nf_flowtable *ft,
 			     const struct nft_pktinfo *pkt,
@@ -294,12 +319,35 @@ static void nf_fp_revalidate(struct nf_flowtable *ft,
 	flow = nf_fp_dir_flow(d);
 	if (flow->ct != ct || test_bit(NF_FP_FLOW_DEAD, &flow->flags))
 		return;
-	if (moved) {
+	/* Moved, or routed elsewhere now (by a mark the ruleset sets, say). */
+	if (moved || (skb_dst(pkt->skb) &&
+		      skb_dst(pkt->skb)->dev != d->dst->dev)) {
 		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 		return;
 	}
+	nf_fp_flow_hold_ct(flow);
 	nf_fp_policy_revalidate(ft, flow, dir);
 	nf_fp_hw_flow_revalidated(flow);
+}
+
+/* Keep the conntrack entry of a live flow from expiring: from the garbage
+ * collector, and after a packet of the flow went through conntrack.  An
+ * entry that expired already is left to conntrack.  A flow that left the
+ * table has handed its entry back (nf_fp_ct_handback()) or is about to:
+ * the cmpxchg() then finds another timeout, or the flag tells.
+ */
+void nf_fp_flow_hold_ct(struct nf_fp_flow *flow)
+{
+	struct nf_conn *ct = flow->ct;
+	u32 timeout = READ_ONCE(ct->timeout);
+	s32 left = timeout - nfct_time_stamp;
+
+	if (left <= 0 || left >= NF_FP_CT_HOLD / 2)
+		return;
+	smp_rmb();	/* the timeout before the flag, see nf_fp_table_remove() */
+	if (test_bit(NF_FP_FLOW_DEAD, &flow->flags))
+		return;
+	cmpxchg(&ct->timeout, timeout, nfct_time_stamp + NF_FP_CT_HOLD);
 }
 
 /* The flow_offload expression: move this packet's connection into @ft. */
@@ -341,15 +389,18 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
 	nf_fp_ct_liberal(ct);
 
-	if (nf_fp_table_add(ft, flow))
-		goto err_put;
+	if (nf_fp_table_add(ft, flow)) {
+		/* Packets may have found it already: out as any other flow,
+		 * handing the entry back.
+		 */
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_FLOW_ADD_FAIL);
+		return;
+	}
 
 	nf_fp_stat_inc(net, NF_FP_STAT_FLOW_ADD);
 	nf_fp_hw_flow_added(flow);
 	return;
 
-err_put:
-	nf_ct_put(ct);
 err_free:
 	dst_release(flow->dir[0].dst);
 	dst_release(flow->dir[1].dst);

@@ -71,13 +71,33 @@ static unsigned int nf_fp_policy_busy_seq(const struct net *net)
 	return READ_ONCE(nft_pernet(net)->gc_seq);
 }
 
+/* The generation packets are judged by now, or 0 (no generation) while a
+ * transaction is being committed or if one started since @busy was read.
+ * Pairs with nf_tables_commit(), which makes gc_seq odd before it moves
+ * base_seq with a store-release.
+ */
+static unsigned int nf_fp_policy_gen_now(const struct net *net,
+					 unsigned int busy)
+{
+	unsigned int gen;
+
+	if (busy & 1)
+		return 0;
+	smp_rmb();	/* gc_seq before base_seq */
+	gen = READ_ONCE(net->nft.base_seq);
+	smp_rmb();	/* base_seq before gc_seq again */
+	if (nf_fp_policy_busy_seq(net) != busy)
+		return 0;
+	return gen;
+}
+
 /* A flow created by a packet the ruleset just offloaded.  If a commit is
  * running, the flow starts out of date and is checked on its next packets.
  */
 void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
 	struct net *net = read_pnet(&ft->net);
-	unsigned int busy, gen;
+	unsigned int gen;
 
 	flow->policy_pending[IP_CT_DIR_ORIGINAL] = 1;
 	flow->policy_pending[IP_CT_DIR_REPLY] = 1;
@@ -90,11 +110,7 @@ void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 	}
 
 	flow->policy_genp = &net->nft.base_seq;
-	busy = nf_fp_policy_busy_seq(net);
-	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
-	gen = READ_ONCE(net->nft.base_seq);
-	if (busy & 1)
-		gen--;
+	gen = nf_fp_policy_gen_now(net, nf_fp_policy_busy_seq(net));
 	flow->policy_gen[IP_CT_DIR_ORIGINAL] = gen;
 	flow->policy_gen[IP_CT_DIR_REPLY] = gen;
 }
@@ -134,11 +150,10 @@ void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 	unsigned int busy = nf_fp_policy_busy_seq(net);
 	unsigned int gen;
 
-	if (busy & 1 || READ_ONCE(flow->policy_pending[dir]) != busy)
+	if (READ_ONCE(flow->policy_pending[dir]) != busy)
 		return;
-	smp_rmb();	/* gc_seq before base_seq, see nf_tables_commit() */
-	gen = READ_ONCE(net->nft.base_seq);
-	if (READ_ONCE(flow->policy_gen[dir]) == gen ||
+	gen = nf_fp_policy_gen_now(net, busy);
+	if (!gen || READ_ONCE(flow->policy_gen[dir]) == gen ||
 	    READ_ONCE(flow->policy_genp) == &nf_fp_policy_frozen)
 		return;
 	WRITE_ONCE(flow->policy_gen[dir], gen);
@@ -181,6 +196,10 @@ static void nf_fp_policy_flow_apply(struct nf_flowtable *ft,
 {
 	const bool *enable = arg;
 
+	/* Packets sent to be judged before the switch say nothing now. */
+	WRITE_ONCE(flow->policy_pending[IP_CT_DIR_ORIGINAL], 1);
+	WRITE_ONCE(flow->policy_pending[IP_CT_DIR_REPLY], 1);
+	WRITE_ONCE(flow->policy_gc_seen, 1);
 	if (*enable) {
 		/* 0 is no generation: out of date until judged again. */
 		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_ORIGINAL], 0);
@@ -198,6 +217,7 @@ static void nf_fp_policy_flow_apply(struct nf_flowtable *ft,
 int nf_fp_policy_set(struct nf_flowtable *ft, bool enable)
 {
 	struct nf_fp_policy_exempt *e, *new = NULL;
+	bool changed = true;
 
 	if (!enable) {
 		new = kzalloc(sizeof(*new), GFP_KERNEL);
@@ -214,11 +234,14 @@ int nf_fp_policy_set(struct nf_flowtable *ft, bool enable)
 	} else if (!e && !enable) {
 		list_add_rcu(&new->list, &nf_fp_policy_exempts);
 		new = NULL;
+	} else {
+		changed = false;
 	}
 	spin_unlock(&nf_fp_policy_lock);
 	kfree(new);
 
-	nf_fp_table_walk(ft, nf_fp_policy_flow_apply, &enable);
+	if (changed)
+		nf_fp_table_walk(ft, nf_fp_policy_flow_apply, &enable);
 	return 0;
 }
 

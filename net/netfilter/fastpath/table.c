@@ -70,23 +70,23 @@ struct nf_fp_dir *nf_fp_table_lookup(struct nf_flowtable *ft,
 	return rhashtable_lookup(&ft->rhashtable, key, nf_fp_rht_params);
 }
 
+/* Publish both directions; a key that is there already is refused
+ * (-EEXIST).  On failure the first direction may be in the table and
+ * seen by packets: the caller takes the flow out with
+ * nf_fp_table_remove(), which copes with directions never inserted.
+ */
 int nf_fp_table_add(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
 	int err;
 
-	err = rhashtable_insert_fast(&ft->rhashtable, &flow->dir[0].node,
-				     nf_fp_rht_params);
+	err = rhashtable_lookup_insert_fast(&ft->rhashtable,
+					    &flow->dir[0].node,
+					    nf_fp_rht_params);
 	if (err)
 		return err;
-
-	err = rhashtable_insert_fast(&ft->rhashtable, &flow->dir[1].node,
-				     nf_fp_rht_params);
-	if (err) {
-		rhashtable_remove_fast(&ft->rhashtable, &flow->dir[0].node,
-				       nf_fp_rht_params);
-		return err;
-	}
-	return 0;
+	return rhashtable_lookup_insert_fast(&ft->rhashtable,
+					     &flow->dir[1].node,
+					     nf_fp_rht_params);
 }
 
 /* Unlink a flow and give its conntrack entry back.  Safe from the packet
@@ -160,10 +160,12 @@ static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 {
 	enum nf_fp_stat reason = nf_fp_gc_verdict(ft, flow);
 
-	if (reason != NF_FP_STAT_MAX)
+	if (reason != NF_FP_STAT_MAX) {
 		nf_fp_table_remove(ft, flow, reason);
-	else
-		nf_fp_hw_flow_gc(flow);
+		return;
+	}
+	nf_fp_flow_hold_ct(flow);
+	nf_fp_hw_flow_gc(flow);
 }
 
 static void nf_fp_gc_work(struct work_struct *work)
