@@ -182,18 +182,30 @@ router_ruleset() {
 		echo "inet bench ft revalidate off" | nsx $RT tee /proc/net/nf_fastpath > /dev/null
 	fi
 }
-# commits_start/commits_stop: one committed transaction every 100 ms.
+# commits_start/commits_stop: one committed transaction every 100 ms. The
+# loop is a subshell of this script, so killing it ends it; a loop left
+# running would commit through every later run of the boot (each commit
+# sends every flow's next packet through the classic path and costs CPU).
 commits_start() {
-	nsx $RT sh -c 'i=0; while :; do
-		nft add element inet bench churn "{ 10.9.$((i / 250 % 250)).$((i % 250 + 1)) }"
-		i=$((i + 1)); sleep 0.1; done' > /dev/null 2>&1 &
+	(
+		i=0
+		while :; do
+			nsx $RT nft add element inet bench churn "{ 10.9.$((i / 250 % 250)).$((i % 250 + 1)) }"
+			i=$((i + 1)); sleep 0.1
+		done
+	) > /dev/null 2>&1 &
 	COMMITS_PID=$!
 	COMMITS_C0=$(fp_stat revalidated)
 }
+commits_count() { nsx $RT nft list set inet bench churn | grep -o '10\.9\.' | wc -l; }
 commits_stop() {
 	kill "$COMMITS_PID" 2> /dev/null; wait "$COMMITS_PID" 2> /dev/null || true
-	COMMITS=$(nsx $RT nft list set inet bench churn | grep -o '10\.9\.' | wc -l)
 	REVALIDATED=$(( $(fp_stat revalidated) - COMMITS_C0 ))
+	# an nft started just before the kill may still commit: let it finish
+	sleep 0.5
+	COMMITS=$(commits_count)
+	sleep 0.5
+	[ "$(commits_count)" = "$COMMITS" ] || { log "commit loop still running after kill"; exit 1; }
 }
 fwd_count() { nsx $RT nft list chain inet bench forward | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -n 1; }
 sink_count() { nsx $SK nft list counter netdev sink rx | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
