@@ -6,14 +6,7 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm vm-run check check-run check-debug check-debug-run demo bench clean
-
-# GNU make exits 2 whenever a recipe fails. So that `make vm` exits with the
-# guest command's own status, a tiny load plugin provides $(fp-exit N).
--load build/fpexit.so
-build/fpexit.so: scripts/fpexit.c
-	@mkdir -p build
-	gcc -shared -fPIC -O2 -Wall -o $@ $<
+.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug demo bench clean
 
 help:
 	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug demo bench clean"
@@ -40,34 +33,19 @@ bisect-check: tree
 kernel: tree
 	scripts/kernel.sh
 
-# vm-run records the status; vm then exits with it (plugin, or the shell
-# line as a fallback, which make reports as "Error N" and exit 2).
-vm-run: kernel
-	@rm -f $(VM_DIR)/status; mkdir -p $(VM_DIR)
-	@scripts/vm.sh; echo $$? > $(VM_DIR)/status
+# Plain targets: when the script fails, make reports it and exits 2. Called
+# directly, with the same environment variables, scripts/vm.sh exits with the
+# guest command's own status (124 hang, 125 kernel report) and scripts/check.sh
+# with 1 when anything failed; check's last line is its summary.
+vm: kernel
+	@scripts/vm.sh
 
-vm: vm-run
-	$(fp-exit $(file < $(VM_DIR)/status))
-	@exit $$(cat $(VM_DIR)/status)
-
-# Like vm: make check exits with check.sh's status (1 if anything failed)
-# and its last line stays the summary.
-check-run:
-	@mkdir -p build; rm -f build/check.status
-	@scripts/check.sh; echo $$? > build/check.status
-
-check: check-run
-	$(fp-exit $(file < build/check.status))
-	@exit $$(cat build/check.status)
+check:
+	@scripts/check.sh
 
 # The selftests again on the debug kernel (KASAN, lockdep, kmemleak...).
-check-debug-run:
-	@mkdir -p build; rm -f build/check-debug.status
-	@CHECK_KERNEL=debug VM_DIR=build/vm-debug scripts/check.sh; echo $$? > build/check-debug.status
-
-check-debug: check-debug-run
-	$(fp-exit $(file < build/check-debug.status))
-	@exit $$(cat build/check-debug.status)
+check-debug:
+	@CHECK_KERNEL=debug VM_DIR=build/vm-debug scripts/check.sh
 
 demo: export CMD = scripts/demo.sh
 demo: deps vm
