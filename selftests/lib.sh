@@ -79,16 +79,71 @@ nft_packets()
 	ns_counter $R filter "$1"
 }
 
-# wait_for <seconds> <command...>: poll until the command succeeds.
+# Every deadline of the tests is in milliseconds times FP_TIMEOUT_SCALE
+# (an integer, default 1): the debug kernel runs several times slower.
+# Deadlines are caps: a case that passes never waits for one.
+FP_SCALE=${FP_TIMEOUT_SCALE:-1}
+
+now_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+
+	echo $((t / 1000))
+}
+
+# wait_for <ms> <command...>: run the command every 100 ms until it
+# succeeds; return 1 once <ms> x FP_TIMEOUT_SCALE milliseconds passed
+# without success.
 wait_for()
 {
-	local deadline=$((SECONDS + $1))
+	local deadline=$(($(now_ms) + $1 * FP_SCALE))
 
 	shift
 	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.1
 	done
+}
+
+# listening <netns> <tcp|udp> <port>: a socket listens on the port (for
+# UDP: is bound there, not connected).
+listening()
+{
+	local opt=-Hltn
+
+	[ "$2" = udp ] && opt=-Hlun
+	ip netns exec "$1" ss $opt "sport = :$3" | grep -q .
+}
+
+# wait_listen <netns> <tcp|udp> <port>: wait for a server started in the
+# background. On failure WHY names what is missing.
+wait_listen()
+{
+	WHY=
+	wait_for 30000 listening "$@" && return 0
+	WHY="server not listening on $2 port $3"
+	return 1
+}
+
+ns_idle()	# ns_idle <netns...>: no process runs in them
+{
+	local ns
+
+	for ns in "$@"; do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 1
+	done
+}
+
+# ns_kill <netns...>: end every process of the namespaces, and wait until
+# they are gone (so that no socket of theirs outlives the case).
+ns_kill()
+{
+	local ns
+
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	wait_for 10000 ns_idle "$@"
 }
 
 # conntrack -L of the router, both families.
@@ -171,14 +226,19 @@ tcp_transfer_case()	# <name> <listen type> <server address> <port>
 	ip netns exec $S socat -u $listen:$port,reuseaddr \
 		SYSTEM:"echo \$SOCAT_PEERADDR > $peer; cat > $out" &
 	spid=$!
-	sleep 0.5
+	if ! wait_listen $S tcp $port; then
+		kill $spid 2>/dev/null
+		wait $spid
+		result 1 "$name" "$WHY"
+		return
+	fi
 	ip netns exec $C sh -c "{ echo start;
 		while [ ! -e $go ]; do sleep 0.1; done; cat $WORK/big;
 		while [ ! -e $done ]; do sleep 0.1; done; } |
 		socat -u - TCP:$addr:$port" &
 	cpid=$!
 
-	if ! wait_for 10 offloaded tcp $port; then
+	if ! wait_for 20000 offloaded tcp $port; then
 		touch "$go" "$done"
 		# the client may have failed before the server got a connection
 		kill $cpid $spid 2>/dev/null
@@ -191,7 +251,7 @@ tcp_transfer_case()	# <name> <listen type> <server address> <port>
 	hit0=$(fp_stat hit)
 	touch "$go"
 
-	if ! wait_for 60 same_size "$out" "$want"; then
+	if ! wait_for 120000 same_size "$out" "$want"; then
 		touch "$done"
 		kill $cpid $spid 2>/dev/null
 		wait $cpid $spid
@@ -219,13 +279,33 @@ tcp_transfer_case()	# <name> <listen type> <server address> <port>
 	PEER=$(cat "$peer" 2>/dev/null)
 }
 
-# A UDP flow left offloaded, for the lifetime cases.
+# udp_echo <want> <got> <socat address> [gap]: the client sends the lines
+# of <want>, one datagram each every <gap> s (0.02), to a server that
+# echoes them, and keeps reading until every echo arrived in <got> or the
+# deadline passed; then the client's processes are ended. Returns 0 when
+# <got> is as long as <want>.
+udp_echo()
+{
+	local rc=0 pid
+
+	ip netns exec $C sh -c "while read -r l; do echo \"\$l\"; sleep ${4:-0.02}; done < $1 |
+		socat -t 600 - $3" > "$2" &
+	pid=$!
+	wait_for 60000 same_size "$2" "$1" || rc=1
+	ns_kill $C
+	wait $pid 2>/dev/null
+	return $rc
+}
+
+# A UDP flow left offloaded, for the lifetime cases. Returns 1, with WHY
+# set, if the server did not listen or the flow was not offloaded.
 udp_flow_up()	# <port>
 {
 	ip netns exec $S socat UDP-LISTEN:$1,reuseaddr EXEC:cat >/dev/null &
-	# socat starts slowly on a debug kernel: wait until it listens.
-	wait_for 10 eval "ip netns exec $S ss -Hlun 'sport = :$1' | grep -q ."
+	wait_listen $S udp $1 || return 1
 	ip netns exec $C sh -c "for i in 1 2 3 4 5; do echo \$i; sleep 0.1; done |
 		socat -t 1 - UDP:10.0.2.1:$1,sourceport=$(($1 + 1000))" >/dev/null
-	wait_for 2 offloaded udp $1
+	wait_for 10000 offloaded udp $1 && return 0
+	WHY="udp flow to port $1 never showed [OFFLOAD]"
+	return 1
 }

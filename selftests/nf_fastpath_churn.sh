@@ -125,20 +125,29 @@ recovered()
 		[ "$(fp_stat hit)" -gt "$hit" ]
 }
 
-round_case()	# round_case <name> <rounds> <command...>
+# round_case <name> <rounds> <command...>: the command, then 0.3 s of
+# traffic, <rounds> times; every round must succeed, and the background
+# flows be offloaded again afterwards.
+round_case()
 {
-	local name=$1 rounds=$2 i
+	local name=$1 rounds=$2 i failed_at=0
 
 	shift 2
 	for i in $(seq "$rounds"); do
-		"$@" || break
+		if ! "$@"; then
+			failed_at=$i
+			break
+		fi
 		sleep 0.3
 	done
-	if [ "$i" -eq "$rounds" ] && wait_for 20 recovered; then
+	if [ $failed_at -ne 0 ]; then
+		result 1 "$name: $rounds rounds, flows offloaded again" \
+			"round $failed_at of $rounds failed: $*" "$(fp_dump)"
+	elif wait_for 40000 recovered; then
 		result 0 "$name: $rounds rounds, flows offloaded again"
 	else
 		result 1 "$name: $rounds rounds, flows offloaded again" \
-			"stopped at round $i" "$(fp_dump)"
+			"flows not offloaded again after $rounds rounds" "$(fp_dump)"
 	fi
 }
 
@@ -268,7 +277,7 @@ slab0=$(slab_kb)
 
 load_ruleset
 traffic_start
-if wait_for 20 recovered; then
+if wait_for 40000 recovered; then
 	result 0 "background flows offloaded"
 else
 	result 1 "background flows offloaded" "$(fp_dump)" "$(ct_list | head)"
@@ -289,7 +298,7 @@ fi
 
 # Everything expires; nothing is left behind.
 ip netns exec $R conntrack -F >/dev/null 2>&1
-if wait_for 30 no_flows && wait_for 30 eval '[ "$(ct_count)" -le "$ct0" ]'; then
+if wait_for 30000 no_flows && wait_for 30000 eval '[ "$(ct_count)" -le "$ct0" ]'; then
 	slab1=$(slab_kb)
 	left="0 flows, $(ct_count) conntrack entries, slab $slab0 -> $slab1 kB"
 	if [ $((slab1 - slab0)) -lt $(slab_slack_kb) ]; then
@@ -314,12 +323,12 @@ peers_gone()
 }
 
 traffic_start
-if wait_for 20 recovered; then
+if wait_for 40000 recovered; then
 	flows=$(fp_flows)
 	ip netns pids $R | xargs -r kill 2>/dev/null
 	ip netns del $R
 	traffic_stop
-	if wait_for 30 peers_gone; then
+	if wait_for 30000 peers_gone; then
 		result 0 "router netns deleted with $flows live flows, cleanup done"
 	else
 		result 1 "router netns deleted with live flows, cleanup done" \

@@ -152,10 +152,13 @@ knob "revalidation knob: extra words" "Invalid argument" \
 
 # After all of this the router still offloads.
 ip netns exec $S socat UDP4-LISTEN:9000,reuseaddr EXEC:cat >/dev/null 2>&1 &
-sleep 0.5
-ip netns exec $C sh -c "for i in 1 2 3 4 5; do echo \$i; sleep 0.1; done |
-	socat -t 1 - UDP4:10.0.2.1:9000,sourceport=9001" >/dev/null 2>&1
-if wait_for 3 offloaded udp 9000; then
+echo hello > "$WORK/hello"
+if ! wait_listen $S udp 9000; then
+	result 1 "flows still offloaded after the refused requests" "$WHY"
+elif ! udp_echo "$WORK/hello" "$WORK/hello-got" UDP4:10.0.2.1:9000,sourceport=9001; then
+	result 1 "flows still offloaded after the refused requests" \
+		"no echo from the server" "$(ct_list)"
+elif wait_for 10000 offloaded udp 9000; then
 	result 0 "flows still offloaded after the refused requests"
 else
 	result 1 "flows still offloaded after the refused requests" "$(ct_list)"

@@ -19,6 +19,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 NTESTS=14
+SPID=
+CPID=
 DBG=/sys/kernel/debug/netdevsim
 BUS=/sys/bus/netdevsim
 ID_R=$((100 + RANDOM % 800))
@@ -56,28 +58,49 @@ ft_dir()
 	echo $DBG/netdevsim$ID_R/ft
 }
 
-hw_entries()
+# The model's debugfs files must exist: a reader of a missing file fails
+# (prints nothing), so that "no entry left" cannot pass by accident.
+hw_empty()	# the model holds no entry
 {
-	cat "$(ft_dir)/count" 2>/dev/null || echo 0
+	[ "$(cat "$(ft_dir)/count" 2>/dev/null)" = 0 ]
 }
 
 # Sum of the packets counted by the model's entries (lines of "cookie
 # in-dev l3 l4 source destination out-dev packets bytes").
 hw_packets()
 {
-	awk '{ n += $(NF - 1) } END { print n + 0 }' "$(ft_dir)/entries" \
-		2>/dev/null || echo 0
+	[ -r "$(ft_dir)/entries" ] &&
+		awk '{ n += $(NF - 1) } END { print n + 0 }' "$(ft_dir)/entries"
 }
 
 hw_packets_of()	# hw_packets_of <pattern>: packets of the matching entries
 {
-	grep -- "$1" "$(ft_dir)/entries" 2>/dev/null |
+	[ -r "$(ft_dir)/entries" ] &&
+		grep -- "$1" "$(ft_dir)/entries" |
 		awk '{ n += $(NF - 1) } END { print n + 0 }'
 }
 
 hw_has()	# hw_has <pattern>: an entry of the model matches
 {
 	grep -q -- "$1" "$(ft_dir)/entries" 2>/dev/null
+}
+
+hw_lacks()	# hw_lacks <pattern>: the model's entries are readable, none matches
+{
+	[ -r "$(ft_dir)/entries" ] && ! grep -q -- "$1" "$(ft_dir)/entries"
+}
+
+hw_entries_dump()
+{
+	cat "$(ft_dir)/entries" 2>&1
+}
+
+above()	# above <value> <command...>: the command prints more than <value>
+{
+	local v=$1 n
+
+	shift
+	n=$("$@") && [ -n "$n" ] && [ "$n" -gt "$v" ]
 }
 
 # A field of our flowtable's line in /proc/net/nf_fastpath.
@@ -101,7 +124,7 @@ new_port()
 
 	shift 3
 	echo "$id $n" > $BUS/new_device || return 1
-	wait_for 5 eval "[ \$(ls $BUS/devices/netdevsim$id/net 2>/dev/null | wc -l) -eq $n ]" ||
+	wait_for 10000 eval "[ \$(ls $BUS/devices/netdevsim$id/net 2>/dev/null | wc -l) -eq $n ]" ||
 		return 1
 	for dev in $(ls $BUS/devices/netdevsim$id/net | sort); do
 		i=$((i + 1))
@@ -126,6 +149,11 @@ link_ports()	# link_ports <netns> <dev> <netns> <dev>
 	return $rc
 }
 
+pings()	# pings <address>: the client reaches it through the router
+{
+	ip netns exec $C ping -q -c 1 -W 1 "$1" > /dev/null
+}
+
 setup_nsim_topology()
 {
 	ip netns add $C && ip netns add $R && ip netns add $S || return 1
@@ -134,8 +162,7 @@ setup_nsim_topology()
 	new_port $ID_S 1 $S s0 || return 1
 	link_ports $C c0 $R r0 && link_ports $R r1 $S s0 || return 1
 	setup_addresses
-	ip netns exec $C ping -q -c 1 -W 2 10.0.2.1 > /dev/null &&
-		ip netns exec $C ping -q -c 1 -W 2 dead:2::1 > /dev/null
+	wait_for 20000 pings 10.0.2.1 && wait_for 20000 pings dead:2::1
 }
 
 # load_ruleset [nat]: flowtable with "flags offload" over r0 and r1.
@@ -171,107 +198,157 @@ table inet filter {
 EOF
 }
 
-# UDP stream from the client to <addr>:<port>: <count> numbered 512-byte
-# datagrams, one every <gap> seconds; the server echoes a reply for the
-# first one only, and writes how many distinct intact datagrams it got.
-udp_server()	# udp_server <family 4|6> <port> <out file>
+# UDP streams from the client to <addr>:<port>: numbered 512-byte
+# datagrams, one every <gap> seconds. The server echoes a reply for the
+# first one only (so that conntrack sees the connection established) and
+# writes "<distinct intact datagrams> <peers> missing [<first 10 lost>]"
+# to its out file when it got all it expects, or when <out>.stop exists.
+# Its receive buffer holds every datagram of a stream however late it
+# runs. One stream at a time: SPID and CPID are the server and client.
+udp_server()	# udp_server <family 4|6> <port> <out file> <count>
 {
+	rm -f "$3" "$3.stop" "$3.count"
 	ip netns exec $S python3 -c '
-import socket, sys
+import os, socket, sys
 fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+out, count = sys.argv[3], int(sys.argv[4])
 s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 64 << 20)
 s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(sys.argv[2])))
-# up to 30 s for the client (python may start slowly on a loaded host),
-# then the stream ends after 4 s without a datagram
-s.settimeout(30)
-open(sys.argv[3], "w").close()
+s.settimeout(0.1)
 seen, peers = set(), set()
-try:
-    while True:
+while not os.path.exists(out + ".stop"):
+    if not count and os.path.exists(out + ".count"):
+        count = int(open(out + ".count").read() or 0)
+    if count and len(seen) >= count:
+        break
+    try:
         d, a = s.recvfrom(2048)
-        s.settimeout(4)
-        n = int.from_bytes(d[:4], "big")
-        if d == n.to_bytes(4, "big") + bytes([n % 251]) * 508:
-            if not seen:
-                s.sendto(b"ack", a)
-            seen.add(n)
-            peers.add(a[0])
-except socket.timeout:
-    pass
+    except socket.timeout:
+        continue
+    n = int.from_bytes(d[:4], "big")
+    if d == n.to_bytes(4, "big") + bytes([n % 251]) * 508:
+        if not seen:
+            s.sendto(b"ack", a)
+        seen.add(n)
+        peers.add(a[0])
 miss = sorted(set(range(max(seen, default=-1) + 1)) - seen)[:10]
-open(sys.argv[3], "w").write("%d %s missing %s\n" % (len(seen),
+open(out + ".tmp", "w").write("%d %s missing %s\n" % (len(seen),
     " ".join(sorted(peers)), miss))
-' "$1" "$2" "$3" &
-	# Bound once the output file exists; python starts slowly here.
-	wait_for 10 test -e "$3"
+os.rename(out + ".tmp", out)
+' "$1" "$2" "$3" "$4" &
+	SPID=$!
+	wait_listen $S udp "$2"
 }
 
-udp_client()	# udp_client <addr> <port> <count> <gap>
+# udp_client <addr> <port> <count> <gap> <sent file>: <count> datagrams,
+# or with 0 until <sent file>.stop exists; then writes how many it sent.
+# After the first it waits for the server's reply.
+udp_client()
 {
+	rm -f "$5" "$5.stop"
 	ip netns exec $C python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 addr, port, count, gap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+sent, wait = sys.argv[5], float(sys.argv[6])
 fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
 s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", 40000 + port % 1000))
-for n in range(count):
+n = 0
+while n < count or not count and not os.path.exists(sent + ".stop"):
     s.sendto(n.to_bytes(4, "big") + bytes([n % 251]) * 508, (addr, port))
-    if n == 0:
-        s.settimeout(2)
+    n += 1
+    if n == 1:
+        s.settimeout(wait)
         try:
             s.recv(16)
         except socket.timeout:
             pass
     time.sleep(gap)
-' "$1" "$2" "$3" "$4" &
+open(sent, "w").write("%d\n" % n)
+' "$1" "$2" "$3" "$4" "$5" $((10 * FP_SCALE)) &
+	CPID=$!
 }
 
 # udp_stream <port> <count>: IPv4 server and paced client, in the
-# background ($! is the client).
+# background. Returns 1, with WHY set, if the server does not listen.
 udp_stream()
 {
-	udp_server 4 "$1" "$WORK/udp.$1"
-	udp_client 10.0.2.1 "$1" "$2" 0.002
+	CPID=
+	udp_server 4 "$1" "$WORK/udp.$1" "$2" || return 1
+	udp_client 10.0.2.1 "$1" "$2" 0.002 "$WORK/sent.$1"
+}
+
+# udp_end <port> [stop]: wait for the client to finish, then for the
+# server to get every datagram the client sent (with "stop": tell it to
+# stop at once); the server's line is then in $WORK/udp.<port>.
+udp_end()
+{
+	local out=$WORK/udp.$1
+
+	[ -n "$CPID" ] && wait $CPID 2>/dev/null
+	[ "${2:-}" = stop ] && touch "$out.stop"
+	cp "$WORK/sent.$1" "$out.count" 2>/dev/null
+	wait_for 20000 test -e "$out" || touch "$out.stop"
+	[ -n "$SPID" ] && wait $SPID 2>/dev/null
+	[ -e "$out" ] || echo "0 (server gone) missing" > "$out"
+}
+
+# udp_got <port> <count>: the server got <count> distinct intact datagrams
+udp_got()
+{
+	[ "$(cut -d' ' -f1 "$WORK/udp.$1")" = "$2" ]
 }
 
 # hw_flow_up <port>: a 1500-datagram stream that reaches [HW_OFFLOAD].
 hw_flow_up()
 {
-	udp_stream "$1" 1500
-	wait_for 10 hw_offloaded udp "$1"
+	udp_stream "$1" 1500 || return 1
+	WHY="flow never in hardware"
+	wait_for 20000 hw_offloaded udp "$1"
 }
 
 # hw_stream <name> <family> <addr> <port>: a UDP stream that must go to
-# the hardware; while it runs, the software fast path and the forward
-# chain stand still and the model's counters grow; all datagrams arrive.
+# the hardware; once the model forwards it, the software fast path and
+# the forward chain stand still while the model counts 200 more packets;
+# all datagrams arrive.
 hw_stream()
 {
 	local name=$1 fam=$2 addr=$3 port=$4 hit0 fwd0 hw0 hit1 fwd1 hw1 msg
 
-	udp_server "$fam" "$port" "$WORK/udp.$port"
-	udp_client "$addr" "$port" 3000 0.002
-	if ! wait_for 10 hw_offloaded udp "$port"; then
+	if ! udp_server "$fam" "$port" "$WORK/udp.$port" 3000; then
+		result 1 "$name: [HW_OFFLOAD]" "$WHY"
+		touch "$WORK/udp.$port.stop"
 		wait
-		result 1 "$name: [HW_OFFLOAD]" "$(ct_list)" "$(fp_dump)" \
-			"$(cat "$(ft_dir)/entries")"
 		return
 	fi
-	sleep 0.5
-	hit0=$(fp_stat hit); fwd0=$(nft_packets forwarded); hw0=$(hw_packets)
-	sleep 1.5
-	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded); hw1=$(hw_packets)
-	wait
+	udp_client "$addr" "$port" 3000 0.002 "$WORK/sent.$port"
+	if ! wait_for 20000 hw_offloaded udp "$port"; then
+		udp_end "$port" stop
+		result 1 "$name: [HW_OFFLOAD]" "$(ct_list)" "$(fp_dump)" \
+			"$(hw_entries_dump)"
+		return
+	fi
+	# packets that entered the software path before the model took
+	# the flow are through once the model forwarded 20
+	wait_for 20000 above 19 hw_packets_of ":$port "
+	hit0=$(fp_stat hit); fwd0=$(nft_packets forwarded)
+	hw0=$(hw_packets_of ":$port ")
+	wait_for 30000 above $((hw0 + 199)) hw_packets_of ":$port "
+	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded)
+	hw1=$(hw_packets_of ":$port ")
+	udp_end "$port"
 	if [ "$hit1" -eq "$hit0" ] && [ "$fwd1" -eq "$fwd0" ] &&
-	   [ "$hw1" -gt "$hw0" ] && [ "$(cut -d' ' -f1 "$WORK/udp.$port")" = 3000 ]; then
-		msg="model +$((hw1 - hw0)) packets in 1.5 s"
+	   [ "${hw1:-0}" -gt $((${hw0:-0} + 199)) ] && udp_got "$port" 3000; then
+		msg="model +$((hw1 - hw0)) packets"
 		msg+=", software and forward chain +0, 3000/3000 intact"
 		result 0 "$name: [HW_OFFLOAD], $msg"
 	else
 		result 1 "$name: in hardware only, data intact" \
 			"fast path hits $hit0 -> $hit1, forward $fwd0 -> $fwd1" \
-			"model packets $hw0 -> $hw1" \
+			"model packets $hw0 -> $hw1 (wanted 200 more)" \
 			"server: $(cat "$WORK/udp.$port")" \
-			"$(cat "$(ft_dir)/entries")"
+			"$(hw_entries_dump)"
 	fi
 }
 
@@ -301,11 +378,12 @@ load_ruleset
 hw_stream "IPv4 UDP" 4 10.0.2.1 5001
 hw_stream "IPv6 UDP" 6 dead:2::1 5002
 
-# 4. TCP transfer in hardware, intact; FIN tears the flow down.
+# 4-5. TCP transfer in hardware, intact; FIN tears the flow down.
 head -c 4000000 /dev/urandom > "$WORK/tcp.in"
 ip netns exec $S socat -u TCP-LISTEN:5003,reuseaddr OPEN:"$WORK/tcp.out",creat,trunc &
-sleep 0.5
-ip netns exec $C python3 -c '
+hw0=0; hw1=0; fwd0=0; fwd1=0; seen=0; entry=0
+if wait_listen $S tcp 5003; then
+	ip netns exec $C python3 -c '
 import socket, sys, time
 s = socket.create_connection(("10.0.2.1", 5003))
 data = open(sys.argv[1], "rb").read()
@@ -314,31 +392,39 @@ for i in range(0, len(data), 2000):
     time.sleep(0.005)
 s.close()
 ' "$WORK/tcp.in" &
-hw0=0; hw1=0; fwd0=0; fwd1=0; seen=0
-if wait_for 10 hw_offloaded tcp 5003; then
-	sleep 0.5
-	hw0=$(hw_packets_of :5003); fwd0=$(nft_packets forwarded); seen=1
-	sleep 1
-	hw1=$(hw_packets_of :5003); fwd1=$(nft_packets forwarded)
+	if wait_for 20000 hw_offloaded tcp 5003; then
+		seen=1
+		wait_for 10000 hw_has ":5003 " && entry=1
+		wait_for 20000 above 19 hw_packets_of ":5003 "
+		hw0=$(hw_packets_of ":5003 "); fwd0=$(nft_packets forwarded)
+		wait_for 30000 above $((hw0 + 99)) hw_packets_of ":5003 "
+		hw1=$(hw_packets_of ":5003 "); fwd1=$(nft_packets forwarded)
+	fi
+else
+	echo "# $WHY"
 fi
 wait
 if [ $seen -eq 1 ] && cmp -s "$WORK/tcp.in" "$WORK/tcp.out" &&
-   [ "$hw1" -gt "$hw0" ] && [ "$fwd1" -eq "$fwd0" ]; then
-	msg="model +$((hw1 - hw0)) packets in 1 s, forward chain +0"
+   [ "${hw1:-0}" -gt $((${hw0:-0} + 99)) ] && [ "$fwd1" -eq "$fwd0" ]; then
+	msg="model +$((hw1 - hw0)) packets, forward chain +0"
 	result 0 "TCP in hardware: $msg, 4 MB intact"
 else
 	result 1 "TCP in hardware, data intact" "[HW_OFFLOAD] seen: $seen" \
-		"model $hw0 -> $hw1" "$(ls -l "$WORK"/tcp.*)" "$(fp_dump)"
+		"model $hw0 -> $hw1 (wanted 100 more)" "$(ls -l "$WORK"/tcp.*)" "$(fp_dump)"
 fi
-if wait_for 10 eval '! ct_list -p tcp --dport 5003 | grep -q OFFLOAD' &&
-   wait_for 5 eval '! hw_has :5003'; then
+if [ $seen -ne 1 ] || [ $entry -ne 1 ]; then
+	result 1 "FIN: flow and hardware entries gone" \
+		"precondition: the connection was never in hardware" \
+		"([HW_OFFLOAD] seen: $seen, model entry seen: $entry)"
+elif wait_for 10000 eval '! ct_list -p tcp --dport 5003 | grep -q OFFLOAD' &&
+   wait_for 10000 hw_lacks ":5003 "; then
 	result 0 "FIN: flow and hardware entries gone"
 else
 	result 1 "FIN: flow and hardware entries gone" "$(ct_list)" \
-		"$(cat "$(ft_dir)/entries")"
+		"$(hw_entries_dump)"
 fi
 
-# 6. NAT in hardware: the server sees the router's address.
+# 6-7. NAT in hardware: the server sees the router's address.
 load_ruleset nat
 hw_stream "IPv4 UDP masqueraded" 4 10.0.2.1 5004
 if grep -q " 10.0.2.254" "$WORK/udp.5004"; then
@@ -347,55 +433,105 @@ else
 	result 1 "masquerade applied in hardware" "$(cat "$WORK/udp.5004")"
 fi
 
-# 8. Hardware counters keep a flow alive past the software timeout.
+# 8. Hardware counters keep a flow alive past the software timeout: the
+# timeout is HWTO s and the flow is held in hardware for 2 x HWTO + 1 s;
+# only the hardware's counters, read by the garbage collector (every
+# second) through a work item, can refresh it. HWTO leaves that reading
+# a few seconds of slack, scaled for slow kernels.
+HWTO=$((5 * FP_SCALE))
+name="hardware counters keep a busy flow alive past a $HWTO s timeout"
 load_ruleset
 nsx conntrack -F > /dev/null 2>&1
-wait_for 5 no_flows
-nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=2
+wait_for 10000 no_flows
+nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=$HWTO
 add0=$(fp_stat flow_add); to0=$(fp_stat del_timeout)
-udp_stream 5005 3500
-wait $!
-# Read the counters before the flow idles out once the stream stopped.
-add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
-wait
-if [ "$to1" -eq "$to0" ] && [ "$add1" -eq $((add0 + 1)) ] &&
-   [ "$(cut -d' ' -f1 "$WORK/udp.5005")" = 3500 ]; then
-	result 0 "hardware counters kept a busy flow alive past a 2 s timeout"
+if ! udp_server 4 5005 "$WORK/udp.5005" 0; then
+	result 1 "$name" "$WHY"
+	touch "$WORK/udp.5005.stop"
+	wait
 else
-	result 1 "hardware counters keep a busy flow alive" \
-		"flow_add $add0 -> $add1, del_timeout $to0 -> $to1" \
-		"server: $(cat "$WORK/udp.5005")"
+	udp_client 10.0.2.1 5005 0 0.002 "$WORK/sent.5005"
+	if wait_for 20000 hw_offloaded udp 5005; then
+		start=$(now_ms)
+		held=0
+		while [ "$(fp_stat del_timeout)" -eq "$to0" ] && hw_offloaded udp 5005; do
+			if [ $(($(now_ms) - start)) -ge $(((2 * HWTO + 1) * 1000)) ]; then
+				held=1
+				break
+			fi
+			sleep 0.5
+		done
+		inhw=$((($(now_ms) - start) / 1000))
+		# read while the stream still runs
+		add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
+		touch "$WORK/sent.5005.stop"
+		udp_end 5005
+		sent=$(cat "$WORK/sent.5005")
+		if [ "$to1" -eq "$to0" ] && [ "$add1" -eq $((add0 + 1)) ] &&
+		   [ $held -eq 1 ] && udp_got 5005 "$sent"; then
+			result 0 "$name: $inhw s in hardware, $sent/$sent datagrams"
+		else
+			result 1 "$name" "in hardware for $inhw s of $((2 * HWTO + 1))" \
+				"flow_add $add0 -> $add1, del_timeout $to0 -> $to1" \
+				"client sent $sent, server: $(cat "$WORK/udp.5005")"
+		fi
+	else
+		touch "$WORK/sent.5005.stop"
+		udp_end 5005 stop
+		result 1 "$name" "flow never in hardware" "$(ct_list)" "$(fp_dump)"
+	fi
 fi
 nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
 
 # 9. Full hardware table: the flow stays in the software fast path.
+name="table full: software fallback"
 echo 0 > "$(ft_dir)/capacity"
 nospc0=$(ft_field hw_add_nospc)
-udp_stream 5006 1000
-wait_for 10 offloaded udp 5006
-hit0=$(fp_stat hit)
-wait
-if [ "$(ft_field hw_add_nospc)" -gt "$nospc0" ] &&
-   ! hw_offloaded udp 5006 && [ "$(fp_stat hit)" -gt "$hit0" ] &&
-   [ "$(cut -d' ' -f1 "$WORK/udp.5006")" = 1000 ]; then
-	result 0 "table full: counted as hw_add_nospc, flow kept in software, 1000/1000 datagrams"
+if ! udp_stream 5006 1000; then
+	result 1 "$name" "$WHY"
+	touch "$WORK/udp.5006.stop"
+	wait
+elif ! wait_for 20000 offloaded udp 5006; then
+	udp_end 5006 stop
+	result 1 "$name" "flow never offloaded in software" "$(ct_list)" "$(fp_dump)"
 else
-	result 1 "table full: software fallback" "$(fp_dump)" "$(ct_list)" \
-		"server: $(cat "$WORK/udp.5006")"
+	hit0=$(fp_stat hit)
+	# the stream goes on in the software fast path
+	wait_for 20000 above $((hit0 + 9)) fp_stat hit
+	hit1=$(fp_stat hit)
+	inhw=0
+	hw_offloaded udp 5006 && inhw=1
+	udp_end 5006
+	if [ "$(ft_field hw_add_nospc)" -gt "$nospc0" ] && [ $inhw -eq 0 ] &&
+	   [ "$hit1" -gt $((hit0 + 9)) ] && udp_got 5006 1000; then
+		msg="counted as hw_add_nospc, flow kept in software, 1000/1000 datagrams"
+		result 0 "table full: $msg"
+	else
+		result 1 "$name" "hits $hit0 -> $hit1, in hardware: $inhw" "$(fp_dump)" \
+			"$(ct_list)" "server: $(cat "$WORK/udp.5006")"
+	fi
 fi
 echo 64 > "$(ft_dir)/capacity"
 
 # 10. Injected driver failure: software fallback, reason counted.
+name="driver add failure: software fallback"
 echo 1 > "$(ft_dir)/fail_add"
 err0=$(ft_field hw_add_error)
-udp_stream 5007 1000
-wait
-if [ "$(ft_field hw_add_error)" -gt "$err0" ] &&
-   [ "$(cut -d' ' -f1 "$WORK/udp.5007")" = 1000 ]; then
-	result 0 "driver add failure: counted as hw_add_error, 1000/1000 datagrams in software"
+if ! udp_stream 5007 1000; then
+	result 1 "$name" "$WHY"
+	touch "$WORK/udp.5007.stop"
+	wait
+elif ! wait_for 20000 offloaded udp 5007; then
+	udp_end 5007 stop
+	result 1 "$name" "flow never offloaded in software" "$(ct_list)" "$(fp_dump)"
 else
-	result 1 "driver add failure: software fallback" "$(fp_dump)" \
-		"server: $(cat "$WORK/udp.5007")"
+	udp_end 5007
+	if [ "$(ft_field hw_add_error)" -gt "$err0" ] && udp_got 5007 1000; then
+		msg="counted as hw_add_error, 1000/1000 datagrams in software"
+		result 0 "driver add failure: $msg"
+	else
+		result 1 "$name" "$(fp_dump)" "server: $(cat "$WORK/udp.5007")"
+	fi
 fi
 echo 0 > "$(ft_dir)/fail_add"
 
@@ -403,46 +539,46 @@ echo 0 > "$(ft_dir)/fail_add"
 # the first datagram, so the stream is not offloaded again afterwards).
 if hw_flow_up 5008; then
 	nsx conntrack -F > /dev/null 2>&1
-	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ] && no_flows'; then
+	if wait_for 10000 eval 'hw_empty && no_flows'; then
 		result 0 "conntrack -F: flow and hardware entries removed"
 	else
 		result 1 "conntrack -F: flow and hardware entries removed" \
-			"$(ct_list)" "$(cat "$(ft_dir)/entries")"
+			"$(ct_list)" "$(hw_entries_dump)"
 	fi
 else
-	result 1 "conntrack -F: flow never in hardware" "$(fp_dump)"
+	result 1 "conntrack -F: flow never in hardware" "$WHY" "$(fp_dump)"
 fi
-wait
+udp_end 5008 stop
 
 # 12. Flowtable deletion with a hardware flow live.
 if hw_flow_up 5009; then
 	nsx nft flush ruleset
-	if wait_for 5 eval '[ "$(hw_entries)" -eq 0 ]'; then
+	if wait_for 10000 hw_empty; then
 		result 0 "flowtable deleted with a hardware flow: no entry left"
 	else
 		result 1 "flowtable deleted: no entry left" \
-			"$(cat "$(ft_dir)/entries")"
+			"$(hw_entries_dump)"
 	fi
 else
-	result 1 "flowtable deleted: flow never in hardware" "$(fp_dump)"
+	result 1 "flowtable deleted: flow never in hardware" "$WHY" "$(fp_dump)"
 fi
-wait
+udp_end 5009 stop
 
 # 13. The router's netdevsim device removed with a hardware flow live.
 load_ruleset
 if hw_flow_up 5010; then
 	echo $ID_R > $BUS/del_device
-	if wait_for 5 no_flows &&
-	   wait_for 5 eval '! ct_list | grep -q OFFLOAD'; then
+	if wait_for 10000 no_flows &&
+	   wait_for 10000 eval '! ct_list | grep -q OFFLOAD'; then
 		result 0 "router's device removed with a hardware flow: no flow left"
 	else
 		result 1 "router's device removed: no flow left" "$(fp_dump)" \
 			"$(ct_list)"
 	fi
 else
-	result 1 "router's device removed: flow never in hardware" "$(fp_dump)"
+	result 1 "router's device removed: flow never in hardware" "$WHY" "$(fp_dump)"
 fi
-wait
+udp_end 5010 stop
 
 # 14. Router netns deleted with a hardware flow live.
 new_port $ID_R 2 $R r0 r1 && link_ports $C c0 $R r0 &&
@@ -454,19 +590,22 @@ ip -n $R link set r1 up
 ip -n $C neigh flush all
 ip -n $S neigh flush all
 load_ruleset
-if hw_flow_up 5011; then
+if ! wait_for 20000 pings 10.0.2.1; then
+	result 1 "netns deleted: flow never in hardware" \
+		"the client does not reach the server through the new device"
+elif hw_flow_up 5011; then
 	ip netns del $R
-	if wait_for 10 eval '[ "$(hw_entries)" -eq 0 ]'; then
+	if wait_for 20000 hw_empty; then
 		result 0 "router netns deleted with a hardware flow: no entry left"
 	else
 		result 1 "netns deleted: no entry left" \
-			"$(cat "$(ft_dir)/entries")"
+			"$(hw_entries_dump)"
 	fi
 else
-	result 1 "netns deleted: flow never in hardware" "$(fp_dump)" \
+	result 1 "netns deleted: flow never in hardware" "$WHY" "$(fp_dump)" \
 		"$(ct_list)"
 fi
-wait
+udp_end 5011 stop
 
 echo "# $failed of $NTESTS failed"
 [ $failed -eq 0 ]

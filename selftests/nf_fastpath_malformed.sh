@@ -67,38 +67,54 @@ EOF
 }
 
 # The flows nf_fastpath_pkt.py writes into: UDP 7001 -> 7000 over IPv4,
-# UDP 7003 -> 7002 over IPv6, TCP 7005 -> 7004 over IPv4.
+# UDP 7003 -> 7002 over IPv6, TCP 7005 -> 7004 over IPv4. Each is up when
+# the router's conntrack entry saw its reply, and nothing of it is still
+# on the wire (the client got every echo; the TCP greeting was acked), so
+# that both runs start from the same state. Returns 1, with WHY set, if
+# not.
 flows_up()
 {
+	local p
+
+	seq 1 3 > "$WORK/three"
 	ip netns exec $S socat UDP4-LISTEN:7000,reuseaddr EXEC:cat \
 		>/dev/null 2>&1 &
 	ip netns exec $S socat UDP6-LISTEN:7002,reuseaddr EXEC:cat \
 		>/dev/null 2>&1 &
 	ip netns exec $S socat TCP4-LISTEN:7004,reuseaddr \
 		SYSTEM:"echo hi; sleep 600" >/dev/null 2>&1 &
-	sleep 0.5
-	ip netns exec $C sh -c "for i in 1 2 3; do echo \$i; sleep 0.1; done |
-		socat -t 1 - UDP4:10.0.2.1:7000,sourceport=7001" >/dev/null
-	ip netns exec $C sh -c "for i in 1 2 3; do echo \$i; sleep 0.1; done |
-		socat -t 1 - UDP6:[dead:2::1]:7002,sourceport=7003" >/dev/null
+	for p in "udp 7000" "udp 7002" "tcp 7004"; do
+		wait_listen $S $p || return 1
+	done
+	WHY="no echo on udp 7000 or 7002"
+	udp_echo "$WORK/three" "$WORK/three-4" UDP4:10.0.2.1:7000,sourceport=7001 &&
+		udp_echo "$WORK/three" "$WORK/three-6" \
+			UDP6:[dead:2::1]:7002,sourceport=7003 || return 1
 	ip netns exec $C socat TCP4:10.0.2.1:7004,sourceport=7005 \
 		SYSTEM:"echo hello; sleep 600" >/dev/null 2>&1 &
-	sleep 1
+	WHY="flows not all established in conntrack"
+	wait_for 10000 flows_seen
+}
+
+# The three flows' conntrack entries saw replies (an offloaded entry
+# shows no TCP state); the client's "hello" reached the server and was
+# acknowledged.
+flows_seen()
+{
+	local p
+
+	for p in "udp 7000" "udp 7002" "tcp 7004"; do
+		ct_list -p ${p% *} --dport ${p#* } | grep -v UNREPLIED | grep -q . ||
+			return 1
+	done
+	ip netns exec $S ss -Htin 'sport = :7004' | grep -q 'bytes_received:6 ' &&
+	ip netns exec $C ss -Htin 'dport = :7004' > "$WORK/ss" &&
+	grep -q 'bytes_sent:6 ' "$WORK/ss" && ! grep -q 'unacked:' "$WORK/ss"
 }
 
 all_offloaded()
 {
 	offloaded udp 7000 && offloaded udp 7002 && offloaded tcp 7004
-}
-
-server_idle()
-{
-	[ -z "$(ip netns pids $S)" ]
-}
-
-listening()	# listening <udp port>: the server has a socket on it
-{
-	ip netns exec $S ss -Hnul "sport = :$1" | grep -q .
 }
 
 # udp_intact <4|6> <server address> <port> <source port>: 50 datagrams
@@ -111,10 +127,11 @@ udp_intact()
 	seq -f "datagram %05g of the flow after the bad packets" 1 50 > "$want"
 	ip netns exec $S timeout 60 socat -u UDP$fam-RECV:$2,reuseaddr \
 		OPEN:"$got",creat,trunc >/dev/null 2>&1 &
-	wait_for 5 listening $2
+	wait_listen $S udp $2 || return 1
 	ip netns exec $C python3 "$PKT" udp $fam "$1" $2 $3 "$want"
-	wait_for 10 same_size "$got" "$want"
-	ip netns pids $S | xargs -r kill 2>/dev/null
+	WHY="datagrams after the bad packets lost or corrupted (port $2)"
+	wait_for 20000 same_size "$got" "$want"
+	ns_kill $S
 	wait 2>/dev/null
 	cmp -s "$want" "$got"
 }
@@ -161,8 +178,9 @@ echo "1..$((ncls + 4))"
 
 # Run 1: flows offloaded.
 load_ruleset "flow add @ft"
-flows_up
-if all_offloaded; then
+if ! flows_up; then
+	result 1 "udp ipv4, udp ipv6 and tcp flows offloaded" "$WHY" "$(ct_list)"
+elif wait_for 10000 all_offloaded; then
 	result 0 "udp ipv4, udp ipv6 and tcp flows offloaded"
 else
 	result 1 "udp ipv4, udp ipv6 and tcp flows offloaded" "$(ct_list)"
@@ -173,16 +191,17 @@ ip netns exec $R python3 "$PKT" run $C $R $S "$rmac" "$WORK/fast.json"
 server_mute off
 
 # The flows live on: still offloaded, still carrying data, intact.
-ip netns pids $S | xargs -r kill 2>/dev/null
-wait_for 5 server_idle
+ns_kill $S
 hit1=$(fp_stat hit)
+WHY="udp flows no longer offloaded"
 if offloaded udp 7000 && offloaded udp 7002 &&
    udp_intact 4 10.0.2.1 7000 7001 &&
    udp_intact 6 dead:2::1 7002 7003 &&
+   WHY="fast path hits: $(($(fp_stat hit) - hit1)) for 100 datagrams" &&
    [ $(($(fp_stat hit) - hit1)) -ge 100 ]; then
 	result 0 "offloaded udp flows intact after the bad packets"
 else
-	result 1 "offloaded udp flows intact after the bad packets" \
+	result 1 "offloaded udp flows intact after the bad packets" "$WHY" \
 		"hits $hit1 -> $(fp_stat hit)" "$(ct_list -p udp)"
 fi
 teardown
@@ -193,12 +212,15 @@ if ! build; then
 	exit 1
 fi
 load_ruleset "counter"
-flows_up
+ref_why=
+flows_up || ref_why="$WHY"
 server_mute on
 hit2=$(fp_stat hit)
 ip netns exec $R python3 "$PKT" run $C $R $S "$rmac" "$WORK/classic.json"
 server_mute off
-if [ "$(fp_stat hit)" -eq "$hit2" ] && [ "$(fp_flows)" -eq 0 ]; then
+if [ -n "$ref_why" ]; then
+	result 1 "reference run stayed off the fast path" "$ref_why" "$(ct_list)"
+elif [ "$(fp_stat hit)" -eq "$hit2" ] && [ "$(fp_flows)" -eq 0 ]; then
 	result 0 "reference run stayed off the fast path"
 else
 	result 1 "reference run stayed off the fast path" "$(fp_dump)"

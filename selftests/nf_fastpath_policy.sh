@@ -22,6 +22,7 @@ load_ruleset()
 flush ruleset
 table inet filter {
 	counter forwarded { }
+	counter dropped { }
 	set blocked { type ipv4_addr; }
 
 	flowtable ft {
@@ -45,14 +46,19 @@ EOF
 }
 
 # The server counts what reaches it, per destination port; the client
-# counts ICMP errors and TCP resets it receives.
+# counts what it sends, per destination port, and the ICMP errors the
+# router sends it and the TCP resets it receives.
 load_counters()
 {
-	local p rules=""
+	local p rules="" sent="" out=""
 
 	for p in $PORTS; do
 		rules="$rules
 	counter p$p { }"
+		sent="$sent
+	counter s$p { }"
+		out="$out
+		meta l4proto { tcp, udp } th dport $p counter name s$p"
 	done
 	rules="$rules
 	chain input {
@@ -69,12 +75,15 @@ EOF
 	ip netns exec $C nft -f - <<EOF
 table inet count {
 	counter unreach { }
-	counter rst { }
+	counter rst { }$sent
 	chain input {
 		type filter hook input priority 0;
-		icmp type destination-unreachable counter name unreach
-		icmpv6 type destination-unreachable counter name unreach
+		ip saddr 10.0.1.254 icmp type destination-unreachable counter name unreach
+		ip6 saddr dead:1::fe icmpv6 type destination-unreachable counter name unreach
 		tcp flags rst counter name rst
+	}
+	chain output {
+		type filter hook output priority 0;$out
 	}
 }
 EOF
@@ -85,28 +94,42 @@ at_server()	# at_server <port>: packets the server received on it
 	ns_counter $S count "p$1"
 }
 
-# A UDP stream, 20 datagrams per second, echoed by the server.
+from_client()	# from_client <port>: packets the client sent to it
+{
+	ns_counter $C count "s$1"
+}
+
+counter_above()	# counter_above <command...> <value>: the command prints more
+{
+	local n=$(($# - 1)) args=("$@")
+
+	[ "$("${args[@]:0:n}")" -gt "${args[n]}" ]
+}
+
+# A UDP stream, 20 datagrams per second, echoed by the server. The client's
+# socket is not connected, so ICMP errors do not stop it. Returns 1, with
+# WHY set, if the server does not listen.
 udp_stream()	# udp_stream <server address> <port>
 {
 	local listen=UDP4-LISTEN
 
 	[ "${1#[}" != "$1" ] && listen=UDP6-LISTEN
 	ip netns exec $S socat $listen:$2,reuseaddr EXEC:cat >/dev/null 2>&1 &
-	sleep 0.3
+	wait_listen $S udp $2 || return 1
 	ip netns exec $C sh -c "while :; do echo x; sleep 0.05; done |
-		socat - UDP:$1:$2,sourceport=$(($2 + 1000))" >/dev/null 2>&1 &
+		socat - UDP-SENDTO:$1:$2,sourceport=$(($2 + 1000))" >/dev/null 2>&1 &
 }
 
 # A TCP stream of numbered lines, 20 per second, saved by the server.
-tcp_stream()	# tcp_stream <port> [lines]
+# Returns 1, with WHY set, if the server does not listen.
+tcp_stream()	# tcp_stream <port>
 {
 	ip netns exec $S socat -u TCP4-LISTEN:$1,reuseaddr \
 		CREATE:"$WORK/tcp-$1" >/dev/null 2>&1 &
-	sleep 0.3
-	ip netns exec $C sh -c "for i in \$(seq 1 ${2:-100000}); do
+	wait_listen $S tcp $1 || return 1
+	ip netns exec $C sh -c "for i in \$(seq 1 100000); do
 			echo line \$i; sleep 0.05
 		done | socat -u - TCP:10.0.2.1:$1" >/dev/null 2>&1 &
-	CPID=$!
 }
 
 rst_seen()	# rst_seen <count before>
@@ -116,9 +139,8 @@ rst_seen()	# rst_seen <count before>
 
 stop_streams()
 {
-	ip netns pids $C | xargs -r kill 2>/dev/null
-	ip netns pids $S | xargs -r kill 2>/dev/null
-	sleep 0.2
+	ns_kill $C $S
+	wait 2>/dev/null
 }
 
 rule_handle()	# rule_handle <text of the rule>
@@ -134,27 +156,35 @@ del_rule()	# del_rule <text of the rule>
 }
 
 # cut_case <name> <l4proto> <port> <rule>: with the flow offloaded and
-# traffic running, insert <rule>; at most one packet may reach the server
-# after the commit returned, and the flow must leave the table.
+# traffic running, insert <rule>; of what the client sends after the
+# commit returned (10 UDP datagrams, or 3 TCP segments: retransmissions)
+# at most one packet may reach the server, and the flow must leave the
+# table through the policy check.
 cut_case()
 {
-	local name=$1 proto=$2 port=$3 rule=$4 n0 n1 del0
+	local name=$1 proto=$2 port=$3 rule=$4 n0 n1 s0 del0 min=10
 
-	if ! wait_for 5 offloaded "$proto" "$port"; then
+	[ "$proto" = tcp ] && min=3
+	if ! wait_for 10000 offloaded "$proto" "$port"; then
 		result 1 "$name" "flow never offloaded" "$(ct_list)"
 		return
 	fi
 	del0=$(fp_stat del_policy)
 	ip netns exec $R nft insert rule inet filter forward $rule
 	n0=$(at_server "$port")
-	sleep 1.5
+	s0=$(from_client "$port")
+	if ! wait_for 30000 counter_above from_client "$port" $((s0 + min - 1)); then
+		result 1 "$name" "client sent $(($(from_client "$port") - s0)) packets" \
+			"after the commit, wanted $min: the stream stopped"
+		return
+	fi
 	n1=$(at_server "$port")
 	if [ $((n1 - n0)) -gt 1 ]; then
 		result 1 "$name" "$((n1 - n0)) packets reached the server after the commit" \
 			"$(fp_dump)"
-	elif ! wait_for 4 not_offloaded "$proto" "$port"; then
+	elif ! wait_for 10000 not_offloaded "$proto" "$port"; then
 		result 1 "$name" "conntrack entry still offloaded" "$(ct_list)"
-	elif [ "$(fp_stat del_policy)" -le "$del0" ]; then
+	elif ! wait_for 10000 counter_above fp_stat del_policy "$del0"; then
 		result 1 "$name" "flow not removed by the policy check" "$(fp_dump)"
 	else
 		echo "# $name: $((n1 - n0)) packets after the commit"
@@ -162,16 +192,37 @@ cut_case()
 	fi
 }
 
+lines_at_server()	# lines_at_server <port> <count>: the server saved them
+{
+	[ "$(wc -l < "$WORK/tcp-$1" 2>/dev/null || echo 0)" -ge "$2" ]
+}
+
 # keep_case <name> <nft command...>: with a TCP stream offloaded, commit an
 # unrelated change; the flow must be revalidated in place (no teardown,
-# no new flow) and the data must arrive intact.
+# no new flow) and the data must arrive intact. The client sends 30 lines,
+# holds the connection until the commit is done, sends 30 more (which
+# the revalidation judges) and holds it again until the checks are done.
 keep_case()
 {
 	local name=$1 reval0 add0 del0 lines=60 want=$WORK/want
+	local go=$WORK/keep-go done=$WORK/keep-done offl=0 cpid
 
 	shift
-	tcp_stream 7005 $lines
-	if ! wait_for 5 offloaded tcp 7005; then
+	rm -f "$go" "$done" "$WORK/tcp-7005"
+	ip netns exec $S socat -u TCP4-LISTEN:7005,reuseaddr \
+		CREATE:"$WORK/tcp-7005" >/dev/null 2>&1 &
+	if ! wait_listen $S tcp 7005; then
+		result 1 "$name" "$WHY"
+		stop_streams
+		return
+	fi
+	ip netns exec $C sh -c "{ for i in \$(seq 1 30); do echo line \$i; sleep 0.05; done
+		while [ ! -e $go ]; do sleep 0.1; done
+		for i in \$(seq 31 $lines); do echo line \$i; sleep 0.05; done
+		while [ ! -e $done ]; do sleep 0.1; done; } |
+		socat -u - TCP:10.0.2.1:7005" >/dev/null 2>&1 &
+	cpid=$!
+	if ! wait_for 10000 offloaded tcp 7005; then
 		result 1 "$name" "flow never offloaded" "$(ct_list)"
 		stop_streams
 		return
@@ -180,12 +231,14 @@ keep_case()
 	add0=$(fp_stat flow_add)
 	del0=$(fp_stat del_policy)
 	ip netns exec $R nft "$@"
-	sleep 0.5
-	local offl=0
+	touch "$go"
+	wait_for 30000 lines_at_server 7005 $lines
 	offloaded tcp 7005 && offl=1
-	wait $CPID
-	sleep 0.3
+	touch "$done"
+	wait $cpid
 	seq -f "line %g" 1 $lines > "$want"
+	# the server may still be writing what the close flushed
+	wait_for 10000 same_size "$WORK/tcp-7005" "$want"
 
 	if ! cmp -s "$want" "$WORK/tcp-7005"; then
 		result 1 "$name" "data differs: $(wc -l < "$WORK/tcp-7005") of $lines lines"
@@ -223,46 +276,64 @@ fi
 
 # 2-3: a drop rule cuts an offloaded UDP flow; removing it lets the
 # flow continue and be offloaded again.
-udp_stream 10.0.2.1 7001
-cut_case "drop rule cuts an offloaded udp flow" udp 7001 "udp dport 7001 drop"
-del_rule "udp dport 7001 drop"
-n0=$(at_server 7001)
-wait_for 5 offloaded udp 7001
-sleep 1
-if offloaded udp 7001 && [ "$(at_server 7001)" -gt $((n0 + 5)) ]; then
-	result 0 "removing the rule lets the udp flow back on the fast path"
+if ! udp_stream 10.0.2.1 7001; then
+	result 1 "drop rule cuts an offloaded udp flow" "$WHY"
+	result 1 "removing the rule lets the udp flow back on the fast path" "$WHY"
 else
-	result 1 "removing the rule lets the udp flow back on the fast path" \
-		"server got $(($(at_server 7001) - n0))" "$(ct_list)"
+	cut_case "drop rule cuts an offloaded udp flow" udp 7001 "udp dport 7001 drop"
+	del_rule "udp dport 7001 drop"
+	n0=$(at_server 7001)
+	if ! wait_for 10000 offloaded udp 7001; then
+		result 1 "removing the rule lets the udp flow back on the fast path" \
+			"flow not offloaded again" "$(ct_list)"
+	elif ! wait_for 10000 counter_above at_server 7001 $((n0 + 5)); then
+		result 1 "removing the rule lets the udp flow back on the fast path" \
+			"server got $(($(at_server 7001) - n0)) datagrams, wanted 6" "$(ct_list)"
+	else
+		result 0 "removing the rule lets the udp flow back on the fast path"
+	fi
 fi
 stop_streams
 
 # 4: the same over IPv6.
-udp_stream "[dead:2::1]" 7002
-cut_case "drop rule cuts an offloaded udp flow over ipv6" udp 7002 "udp dport 7002 drop"
-stop_streams
-
-# 5: an offloaded TCP stream.
-tcp_stream 7003
-cut_case "drop rule cuts an offloaded tcp stream" tcp 7003 "tcp dport 7003 drop"
-stop_streams
-
-# 6-7: reject rules answer for the flow.
-udp_stream 10.0.2.1 7004
-u0=$(ns_counter $C count unreach)
-cut_case "reject rule cuts an offloaded udp flow" udp 7004 "udp dport 7004 reject"
-if [ "$(ns_counter $C count unreach)" -gt "$u0" ]; then
-	result 0 "client gets icmp port unreachable"
+if udp_stream "[dead:2::1]" 7002; then
+	cut_case "drop rule cuts an offloaded udp flow over ipv6" udp 7002 "udp dport 7002 drop"
 else
-	result 1 "client gets icmp port unreachable" "no ICMP error counted"
+	result 1 "drop rule cuts an offloaded udp flow over ipv6" "$WHY"
 fi
 stop_streams
 
-tcp_stream 7006
-r0=$(ns_counter $C count rst)
-if wait_for 5 offloaded tcp 7006; then
+# 5: an offloaded TCP stream.
+if tcp_stream 7003; then
+	cut_case "drop rule cuts an offloaded tcp stream" tcp 7003 "tcp dport 7003 drop"
+else
+	result 1 "drop rule cuts an offloaded tcp stream" "$WHY"
+fi
+stop_streams
+
+# 6-8: reject rules answer for the flow: an ICMP port unreachable from the
+# router (not from the server, whose own would tell nothing), a TCP reset.
+if udp_stream 10.0.2.1 7004; then
+	u0=$(ns_counter $C count unreach)
+	cut_case "reject rule cuts an offloaded udp flow" udp 7004 "udp dport 7004 reject"
+	if wait_for 10000 counter_above ns_counter $C count unreach "$u0"; then
+		result 0 "client gets icmp port unreachable"
+	else
+		result 1 "client gets icmp port unreachable" \
+			"no ICMP error from the router counted"
+	fi
+else
+	result 1 "reject rule cuts an offloaded udp flow" "$WHY"
+	result 1 "client gets icmp port unreachable" "$WHY"
+fi
+stop_streams
+
+if ! tcp_stream 7006; then
+	result 1 "tcp reset rule resets an offloaded connection" "$WHY"
+elif wait_for 10000 offloaded tcp 7006; then
+	r0=$(ns_counter $C count rst)
 	ip netns exec $R nft insert rule inet filter forward tcp dport 7006 reject with tcp reset
-	if wait_for 3 rst_seen "$r0"; then
+	if wait_for 10000 counter_above ns_counter $C count rst "$r0"; then
 		result 0 "tcp reset rule resets an offloaded connection"
 	else
 		result 1 "tcp reset rule resets an offloaded connection" "no RST counted" \
@@ -273,7 +344,7 @@ else
 fi
 stop_streams
 
-# 8-10: changes that do not concern the flow keep it offloaded.
+# 9-11: changes that do not concern the flow keep it offloaded.
 load_ruleset
 keep_case "unrelated rule keeps the flow offloaded" \
 	insert rule inet filter forward udp dport 9 drop
@@ -283,62 +354,87 @@ keep_case "new nat rule keeps the flow offloaded and intact" \
 	add rule ip nat postrouting oifname r1 masquerade
 load_ruleset
 
-# 11: set element churn under traffic loses no datagram.
+# 12: set element churn under traffic loses no datagram.
+name="set element churn under traffic loses no datagram"
 seq -f "datagram %g" 1 100 > "$WORK/uwant"
+echo hello > "$WORK/hello"
 ip netns exec $S socat UDP-LISTEN:7007,reuseaddr EXEC:cat >/dev/null 2>&1 &
-sleep 0.3
-echo hello | ip netns exec $C socat -t 1 - UDP:10.0.2.1:7007,sourceport=8007 >/dev/null
-reval0=$(fp_stat revalidated)
-(
-	for i in $(seq 1 40); do
-		ip netns exec $R nft add element inet filter blocked "{ 198.51.100.$i }"
-		sleep 0.1
-	done
-) &
-churn=$!
-ip netns exec $C sh -c "while read -r l; do echo \"\$l\"; sleep 0.03; done < $WORK/uwant |
-	socat -t 2 - UDP:10.0.2.1:7007,sourceport=8007" > "$WORK/ugot"
-wait $churn
-if cmp -s "$WORK/uwant" "$WORK/ugot" && offloaded udp 7007 &&
-   [ "$(fp_stat revalidated)" -gt "$reval0" ]; then
-	echo "# set element churn: $(($(fp_stat revalidated) - reval0)) revalidations"
-	result 0 "set element churn under traffic loses no datagram"
+if ! wait_listen $S udp 7007; then
+	result 1 "$name" "$WHY"
+elif ! udp_echo "$WORK/hello" "$WORK/hello-got" UDP:10.0.2.1:7007,sourceport=8007 ||
+     ! wait_for 10000 offloaded udp 7007; then
+	result 1 "$name" "flow never offloaded" "$(ct_list)"
 else
-	result 1 "set element churn under traffic loses no datagram" \
-		"got $(wc -l < "$WORK/ugot") of 100" "$(fp_dump)"
+	reval0=$(fp_stat revalidated)
+	(
+		for i in $(seq 1 40); do
+			ip netns exec $R nft add element inet filter blocked "{ 198.51.100.$i }"
+			sleep 0.1
+		done
+	) &
+	churn=$!
+	udp_echo "$WORK/uwant" "$WORK/ugot" UDP:10.0.2.1:7007,sourceport=8007 0.03
+	wait $churn
+	if ! cmp -s "$WORK/uwant" "$WORK/ugot"; then
+		result 1 "$name" "got $(wc -l < "$WORK/ugot") of 100" "$(fp_dump)"
+	elif ! offloaded udp 7007; then
+		result 1 "$name" "flow not offloaded after the churn" "$(ct_list)"
+	elif [ "$(fp_stat revalidated)" -le "$reval0" ]; then
+		result 1 "$name" "flow not revalidated" "$(fp_dump)"
+	else
+		echo "# set element churn: $(($(fp_stat revalidated) - reval0)) revalidations"
+		result 0 "$name"
+	fi
 fi
 stop_streams
 
-# 12: opting out keeps mainline's behaviour; opting back in cuts.
+# 13: opting out keeps mainline's behaviour; opting back in cuts. Opted
+# out, datagrams keep passing a drop rule committed after the offload;
+# opted in again, at most one of the next 10 the client sends may.
+name="revalidation opt-out"
 echo "inet filter ft revalidate off" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
 bad=0
 echo "inet filter nosuch revalidate off" |
 	ip netns exec $R tee /proc/net/nf_fastpath >/dev/null 2>&1 && bad=1
 echo "inet filter ft revalidate maybe" |
 	ip netns exec $R tee /proc/net/nf_fastpath >/dev/null 2>&1 && bad=1
-udp_stream 10.0.2.1 7008
-wait_for 5 offloaded udp 7008
-ip netns exec $R nft insert rule inet filter forward udp dport 7008 drop
-n0=$(at_server 7008)
-sleep 1
-n1=$(at_server 7008)
-echo "inet filter ft revalidate on" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
-sleep 0.3
-n2=$(at_server 7008)
-sleep 1
-n3=$(at_server 7008)
 if [ $bad -ne 0 ]; then
-	result 1 "revalidation opt-out" "bad control input was accepted"
-elif ! ip netns exec $R grep -q 'revalidate on' /proc/net/nf_fastpath; then
-	result 1 "revalidation opt-out" "$(fp_dump)"
-elif [ $((n1 - n0)) -lt 5 ]; then
-	result 1 "revalidation opt-out" "flow stopped while opted out ($((n1 - n0)))"
-elif [ $((n3 - n2)) -gt 1 ]; then
-	result 1 "revalidation opt-out" "flow not cut after opting in ($((n3 - n2)))" "$(fp_dump)"
+	result 1 "$name" "bad control input was accepted"
+elif ! udp_stream 10.0.2.1 7008; then
+	result 1 "$name" "$WHY"
+elif ! wait_for 10000 offloaded udp 7008; then
+	result 1 "$name" "flow never offloaded" "$(ct_list)"
 else
-	echo "# opted out: $((n1 - n0)) packets passed the drop rule; opted in: $((n3 - n2))"
-	result 0 "revalidation opt-out"
+	ip netns exec $R nft insert rule inet filter forward udp dport 7008 drop
+	n0=$(at_server 7008)
+	if ! wait_for 30000 counter_above at_server 7008 $((n0 + 4)); then
+		result 1 "$name" \
+			"flow stopped while opted out ($(($(at_server 7008) - n0)) passed)"
+	else
+		n1=$(at_server 7008)
+		echo "inet filter ft revalidate on" |
+			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+		n2=$(at_server 7008)
+		s2=$(from_client 7008)
+		if ! ip netns exec $R grep -q 'revalidate on' /proc/net/nf_fastpath; then
+			result 1 "$name" "$(fp_dump)"
+		elif ! wait_for 30000 counter_above from_client 7008 $((s2 + 9)); then
+			result 1 "$name" "client stopped sending after opting in"
+		else
+			n3=$(at_server 7008)
+			if [ $((n3 - n2)) -gt 1 ]; then
+				result 1 "$name" \
+					"flow not cut after opting in ($((n3 - n2)) of 10 passed)" \
+					"$(fp_dump)"
+			else
+				echo "# opted out: $((n1 - n0)) packets passed the drop rule;" \
+					"opted in: $((n3 - n2)) of 10"
+				result 0 "$name"
+			fi
+		fi
+	fi
 fi
+echo "inet filter ft revalidate on" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
 stop_streams
 
 # 14: the two directions are judged apart.  With a UDP flow offloaded and
@@ -346,38 +442,56 @@ stop_streams
 # datagram of the server's direction comes first, passes the ruleset and
 # revalidates its own direction.  It must not make the client's direction
 # current: none of the client's datagrams may reach the server after it.
-udp_stream 10.0.2.1 7009
-if wait_for 5 offloaded udp 7009; then
+# Each of the 10 the client sends must be accounted for: dropped by the
+# rule (on the classic path) or received by the server.
+name="one direction does not revalidate the other"
+accounted()	# accounted <received before> <dropped before> <count>
+{
+	[ $(($(at_server 7009) - $1 + $(nft_packets dropped) - $2)) -ge "$3" ]
+}
+
+if ! udp_stream 10.0.2.1 7009; then
+	result 1 "$name" "$WHY"
+elif ! wait_for 10000 offloaded udp 7009; then
+	result 1 "$name" "flow never offloaded" "$(ct_list)"
+else
 	stop_streams
-	ip netns exec $R nft insert rule inet filter forward udp dport 7009 drop
+	ip netns exec $R nft insert rule inet filter forward \
+		udp dport 7009 counter name dropped drop
 	reval0=$(fp_stat revalidated)
 	del0=$(fp_stat del_policy)
 	echo r | ip netns exec $S socat -u - UDP:10.0.1.1:8009,sourceport=7009
-	sleep 0.3
-	reval1=$(fp_stat revalidated)
-	n0=$(at_server 7009)
-	for i in $(seq 1 10); do
-		echo x | ip netns exec $C socat -u - UDP:10.0.2.1:7009,sourceport=8009
-		sleep 0.05
-	done
-	sleep 0.3
-	n1=$(at_server 7009)
-	if [ "$reval1" -le "$reval0" ]; then
-		result 1 "one direction does not revalidate the other" \
-			"the server's datagram did not revalidate its direction" "$(fp_dump)"
-	elif [ $((n1 - n0)) -ne 0 ]; then
-		result 1 "one direction does not revalidate the other" \
-			"$((n1 - n0)) of 10 client datagrams passed the drop rule" "$(fp_dump)"
-	elif [ "$(fp_stat del_policy)" -le "$del0" ]; then
-		result 1 "one direction does not revalidate the other" \
-			"flow not removed by the policy check" "$(fp_dump)"
+	if ! wait_for 10000 counter_above fp_stat revalidated "$reval0"; then
+		result 1 "$name" "the server's datagram did not revalidate its direction" \
+			"$(fp_dump)"
 	else
-		echo "# server's direction revalidated, 0 of 10 client datagrams passed"
-		result 0 "one direction does not revalidate the other"
+		n0=$(at_server 7009)
+		d0=$(nft_packets dropped)
+		s0=$(from_client 7009)
+		for i in $(seq 1 10); do
+			echo x | ip netns exec $C socat -u - UDP:10.0.2.1:7009,sourceport=8009
+			sleep 0.05
+		done
+		sent=$(($(from_client 7009) - s0))
+		wait_for 10000 accounted "$n0" "$d0" 10
+		n1=$(at_server 7009)
+		d1=$(nft_packets dropped)
+		if [ "$sent" -ne 10 ]; then
+			result 1 "$name" "the client sent $sent of 10 datagrams"
+		elif [ $((n1 - n0)) -ne 0 ]; then
+			result 1 "$name" "$((n1 - n0)) of 10 client datagrams" \
+				"passed the drop rule" "$(fp_dump)"
+		elif [ $((d1 - d0)) -ne 10 ]; then
+			result 1 "$name" "the drop rule saw $((d1 - d0)) of 10 client datagrams" \
+				"$(fp_dump)"
+		elif ! wait_for 10000 counter_above fp_stat del_policy "$del0"; then
+			result 1 "$name" "flow not removed by the policy check" "$(fp_dump)"
+		else
+			echo "# server's direction revalidated," \
+				"10 client datagrams dropped by the rule"
+			result 0 "$name"
+		fi
 	fi
-else
-	result 1 "one direction does not revalidate the other" \
-		"flow never offloaded" "$(ct_list)"
 fi
 stop_streams
 
@@ -386,36 +500,42 @@ stop_streams
 # gives the entry its classic timeout (3 s here); the flow must keep it
 # far ahead, or conntrack's garbage collector drops the entry while the
 # flow still carries the stream. The kernel hides the timeout of offloaded
-# entries from ctnetlink, so the test waits well past it instead.
+# entries from ctnetlink, so the test watches the entry for 11 s after the
+# flow was revalidated instead: the duration is what the case asserts.
+name="conntrack entry outlives its classic timeout"
 udp_to=$(ip netns exec $R sysctl -n net.netfilter.nf_conntrack_udp_timeout)
 udp_st=$(ip netns exec $R sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)
 ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3 \
 	net.netfilter.nf_conntrack_udp_timeout_stream=3
-udp_stream 10.0.2.1 7010
-if wait_for 5 offloaded udp 7010; then
+if ! udp_stream 10.0.2.1 7010; then
+	result 1 "$name" "$WHY"
+elif ! wait_for 10000 offloaded udp 7010; then
+	result 1 "$name" "flow never offloaded" "$(ct_list)"
+else
 	dying0=$(fp_stat del_ct_dying)
 	reval0=$(fp_stat revalidated)
 	ip netns exec $R nft add element inet filter blocked "{ 198.51.100.200 }"
-	sleep 1
-	hit0=$(fp_stat hit)
-	sleep 11
-	if [ "$(fp_stat revalidated)" -le "$reval0" ]; then
-		result 1 "conntrack entry outlives its classic timeout" \
-			"flow not revalidated after the commit" "$(fp_dump)"
-	elif [ "$(fp_stat del_ct_dying)" -ne "$dying0" ] ||
-	     ! offloaded udp 7010; then
-		result 1 "conntrack entry outlives its classic timeout" \
-			"entry gone 12 s after the commit" "$(ct_list -p udp)" "$(fp_dump)"
-	elif [ "$(fp_stat hit)" -le "$hit0" ]; then
-		result 1 "conntrack entry outlives its classic timeout" \
-			"stream left the fast path" "$(fp_dump)"
+	if ! wait_for 10000 counter_above fp_stat revalidated "$reval0"; then
+		result 1 "$name" "flow not revalidated after the commit" "$(fp_dump)"
 	else
-		echo "# 12 s after the commit, classic timeout 3 s: still [OFFLOAD]"
-		result 0 "conntrack entry outlives its classic timeout"
+		hit0=$(fp_stat hit)
+		end=$(($(now_ms) + 11000))
+		gone=0
+		while [ "$(now_ms)" -lt "$end" ]; do
+			offloaded udp 7010 || { gone=1; break; }
+			sleep 0.5
+		done
+		if [ $gone -ne 0 ] || [ "$(fp_stat del_ct_dying)" -ne "$dying0" ]; then
+			result 1 "$name" "entry gone" \
+				"$(((11000 + $(now_ms) - end) / 1000)) s after the revalidation" \
+				"$(ct_list -p udp)" "$(fp_dump)"
+		elif [ "$(fp_stat hit)" -le "$hit0" ]; then
+			result 1 "$name" "stream left the fast path" "$(fp_dump)"
+		else
+			echo "# 11 s after the revalidation, classic timeout 3 s: still [OFFLOAD]"
+			result 0 "$name"
+		fi
 	fi
-else
-	result 1 "conntrack entry outlives its classic timeout" \
-		"flow never offloaded" "$(ct_list)"
 fi
 stop_streams
 ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$udp_to" \
@@ -423,27 +543,38 @@ ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$udp_to" \
 
 # 16: switching revalidation off and on again has flows judged anew, it
 # does not take them out: a flow revalidated after a commit stays.
-udp_stream 10.0.2.1 7011
-if wait_for 5 offloaded udp 7011; then
-	ip netns exec $R nft add element inet filter blocked "{ 198.51.100.201 }"
-	sleep 0.5
-	del0=$(fp_stat del_policy)
-	reval0=$(fp_stat revalidated)
-	echo "inet filter ft revalidate off" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
-	echo "inet filter ft revalidate on" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
-	sleep 1
-	if [ "$(fp_stat del_policy)" -ne "$del0" ] || ! offloaded udp 7011; then
-		result 1 "revalidation switched off and on keeps a current flow" \
-			"flow taken out" "$(fp_dump)"
-	elif [ "$(fp_stat revalidated)" -le "$reval0" ]; then
-		result 1 "revalidation switched off and on keeps a current flow" \
-			"flow not judged again" "$(fp_dump)"
-	else
-		result 0 "revalidation switched off and on keeps a current flow"
-	fi
+name="revalidation switched off and on keeps a current flow"
+if ! udp_stream 10.0.2.1 7011; then
+	result 1 "$name" "$WHY"
+elif ! wait_for 10000 offloaded udp 7011; then
+	result 1 "$name" "flow never offloaded" "$(ct_list)"
 else
-	result 1 "revalidation switched off and on keeps a current flow" \
-		"flow never offloaded" "$(ct_list)"
+	reval0=$(fp_stat revalidated)
+	ip netns exec $R nft add element inet filter blocked "{ 198.51.100.201 }"
+	if ! wait_for 10000 counter_above fp_stat revalidated "$reval0"; then
+		result 1 "$name" "flow not revalidated after the commit" "$(fp_dump)"
+	else
+		del0=$(fp_stat del_policy)
+		reval0=$(fp_stat revalidated)
+		echo "inet filter ft revalidate off" |
+			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+		echo "inet filter ft revalidate on" |
+			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+		if ! wait_for 10000 counter_above fp_stat revalidated "$reval0"; then
+			result 1 "$name" "flow not judged again" "$(fp_dump)"
+		else
+			# the stream goes on in the fast path for a while
+			hit0=$(fp_stat hit)
+			wait_for 10000 counter_above fp_stat hit $((hit0 + 9))
+			if [ "$(fp_stat del_policy)" -ne "$del0" ] || ! offloaded udp 7011; then
+				result 1 "$name" "flow taken out" "$(fp_dump)"
+			elif [ "$(fp_stat hit)" -le $((hit0 + 9)) ]; then
+				result 1 "$name" "stream left the fast path" "$(fp_dump)"
+			else
+				result 0 "$name"
+			fi
+		fi
+	fi
 fi
 stop_streams
 

@@ -126,58 +126,70 @@ sa_packets()	# <dst> <src> <spi>
 # The client moves to another port of the bridge (same address, same
 # link-layer address) in the middle of a UDP stream: its packets miss the
 # flow caught on the old port, the flow is replaced (del_route) and the
-# stream continues on the fast path through the new port.
+# stream continues on the fast path through the new port. The sender runs
+# until the case is over ($WORK/move-stop).
 move_case()	# <name> <port>
 {
-	local name=$1 port=$2 route0 add0 hit1 mac
+	local name=$1 port=$2 route0 add0 hit1= mac why=
+	local stop=$WORK/move-stop
 
 	ip link add c2 netns $C type veth peer name r2 netns $R
 	ip -n $R link set r2 master br0
 	ip -n $R link set r2 up
 	load_ruleset "r0, r1, r2"
+	rm -f "$stop"
 	ip netns exec $S socat UDP-LISTEN:$port,reuseaddr EXEC:cat >/dev/null &
-	wait_for 10 eval "ip netns exec $S ss -Hlun 'sport = :$port' | grep -q ."
-	# a sender that keeps going while its addresses move
-	ip netns exec $C python3 -c '
-import socket, sys, time
+	if ! wait_listen $S udp $port; then
+		why=$WHY
+	else
+		# a sender that keeps going while its addresses move
+		ip netns exec $C python3 -c '
+import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", int(sys.argv[2])))
-end = time.time() + 20
-while time.time() < end:
+while not os.path.exists(sys.argv[3]):
     try:
         s.sendto(b"x" * 64, ("10.0.2.1", int(sys.argv[1])))
     except OSError:
         pass
     time.sleep(0.05)
-' $port $((port + 1000)) &
-	if ! wait_for 10 offloaded udp $port; then
-		result 1 "$name" "stream never offloaded" "$(ct_list -p udp)"
-		return
+' $port $((port + 1000)) "$stop" &
+		if ! wait_for 20000 offloaded udp $port; then
+			why="stream never offloaded"
+		fi
 	fi
-	route0=$(fp_stat del_route)
-	add0=$(fp_stat flow_add)
-	mac=$(ip -n $C -br link show c0 | awk '{ print $3 }')
-	ip -n $C link set c0 down
-	ip -n $C addr flush dev c0
-	ip -n $C link set c2 address "$mac"
-	ip -n $C link set c2 up
-	client_addresses_on c2
-	if wait_for 10 eval '[ "$(fp_stat del_route)" -gt "$route0" ] &&
-			     [ "$(fp_stat flow_add)" -gt "$add0" ]' &&
-	   wait_for 5 offloaded udp $port; then
-		hit1=$(fp_stat hit)
-		sleep 1
+	if [ -z "$why" ]; then
+		route0=$(fp_stat del_route)
+		add0=$(fp_stat flow_add)
+		mac=$(ip -n $C -br link show c0 | awk '{ print $3 }')
+		ip -n $C link set c0 down
+		ip -n $C addr flush dev c0
+		ip -n $C link set c2 address "$mac"
+		ip -n $C link set c2 up
+		client_addresses_on c2
+		if ! wait_for 20000 eval '[ "$(fp_stat del_route)" -gt "$route0" ] &&
+				     [ "$(fp_stat flow_add)" -gt "$add0" ]'; then
+			why="flow not replaced (del_route, flow_add)"
+		elif ! wait_for 10000 offloaded udp $port; then
+			why="new flow not offloaded"
+		else
+			hit1=$(fp_stat hit)
+			# the stream goes on in the fast path through c2
+			wait_for 10000 eval '[ "$(fp_stat hit)" -gt "$hit1" ]' ||
+				why="stream not on the fast path after the move"
+		fi
 	fi
-	if [ -n "${hit1:-}" ] && [ "$(fp_stat hit)" -gt "$hit1" ]; then
+	if [ -z "$why" ]; then
 		route0=$(( $(fp_stat del_route) - route0 ))
 		add0=$(( $(fp_stat flow_add) - add0 ))
 		echo "# del_route +$route0, flow_add +$add0"
 		result 0 "$name"
 	else
-		result 1 "$name" "$(fp_dump)" "$(ct_list -p udp)"
+		result 1 "$name" "$why" "$(fp_dump)" "$(ct_list -p udp)"
 	fi
-	ip netns pids $S | xargs -r kill 2>/dev/null
-	ip netns pids $C | xargs -r kill 2>/dev/null
+	touch "$stop"
+	ns_kill $S $C
+	wait 2>/dev/null
 	ip -n $C link del c2
 	ip -n $C link set c0 up
 	client_addresses_on c0
@@ -192,19 +204,20 @@ restack_case()	# <name> <port> <command...>
 
 	shift 2
 	if ! udp_flow_up "$port"; then
-		result 1 "$name" "udp flow never offloaded" "$(ct_list -p udp)"
+		result 1 "$name" "$WHY" "$(ct_list -p udp)"
+		ns_kill $S
 		return
 	fi
 	del0=$(fp_stat del_device)
 	"$@"
-	if wait_for 3 no_flows && [ "$(fp_stat del_device)" -gt "$del0" ] &&
+	if wait_for 10000 no_flows && [ "$(fp_stat del_device)" -gt "$del0" ] &&
 	   ct_list -p udp --dport "$port" | grep -q "$port"; then
 		result 0 "$name"
 	else
 		result 1 "$name" "flows $(fp_flows)" "$(fp_dump)" \
 			"$(ct_list -p udp)"
 	fi
-	ip netns pids $S | xargs -r kill 2>/dev/null
+	ns_kill $S
 }
 
 # Plaintext that claims to be the server's half of an offloaded TCP
@@ -216,7 +229,11 @@ spoof_case()	# <name> <port>
 	local hold=$WORK/hold-$port
 
 	ip netns exec $S socat -u TCP4-LISTEN:$port,reuseaddr - >/dev/null &
-	wait_for 10 eval "ip netns exec $S ss -Hltn 'sport = :$port' | grep -q ."
+	if ! wait_listen $S tcp $port; then
+		result 1 "$name" "$WHY"
+		ns_kill $S
+		return
+	fi
 	ip netns exec $C sh -c "{ echo hello;
 		while [ ! -e $hold ]; do sleep 0.1; done; } |
 		socat -u - TCP4:10.0.2.1:$port" &
@@ -229,9 +246,11 @@ table inet spoof {
 	}
 }
 EOF
-	if ! wait_for 10 offloaded tcp $port; then
+	if ! wait_for 20000 offloaded tcp $port; then
 		touch "$hold"
 		result 1 "$name" "connection never offloaded" "$(ct_list -p tcp)"
+		ip netns exec $C nft delete table inet spoof
+		ns_kill $S $C
 		return
 	fi
 	cport=$(ct_list -p tcp --dport $port |
@@ -259,7 +278,10 @@ for _ in range(3):
     s.send(frame)
 ' "$port" "$cport" "$(ip -n $R -br link show r1 | awk '{ print $3 }')" \
 		"$(cd "$(dirname "$0")" && pwd)"
-	sleep 1
+	# each of the 3 frames is either dropped by the fast path or
+	# reaches the client
+	wait_for 10000 eval '[ $(($(fp_stat drop_xfrm_policy) - drop0 +
+				  $(ns_counter $C spoof marked))) -ge 3 ]'
 	seen=$(ns_counter $C spoof marked)
 	touch "$hold"
 	ip netns exec $C nft delete table inet spoof
@@ -270,8 +292,7 @@ for _ in range(3):
 		result 1 "$name" "client saw $seen spoofed segments," \
 			"drop_xfrm_policy +$(( $(fp_stat drop_xfrm_policy) - drop0 ))"
 	fi
-	ip netns pids $S | xargs -r kill 2>/dev/null
-	ip netns pids $C | xargs -r kill 2>/dev/null
+	ns_kill $S $C
 }
 
 echo "TAP version 13"

@@ -12,6 +12,8 @@ ret=0
 testno=0
 NTESTS=4
 SIZE_KB=${SIZE_KB:-4096}
+# Deadlines are caps, multiplied for slow (debug) kernels.
+TMO=$((60 * ${FP_TIMEOUT_SCALE:-1}))
 
 for tool in ip ping socat ss sha256sum; do
 	if ! command -v $tool > /dev/null; then
@@ -99,17 +101,23 @@ tcp_test() {
 
 	ip netns exec "$ns_sv" socat -u "$listen:$port,reuseaddr" "OPEN:$out,creat,trunc" &
 	pid=$!
-	for i in $(seq 50); do
+	for i in $(seq $((TMO * 10))); do
 		ip netns exec "$ns_sv" ss -Hltn "sport = :$port" | grep -q LISTEN && break
 		sleep 0.1
 	done
-	if ! timeout 60 ip netns exec "$ns_cl" socat -u "OPEN:$in" "$connect:$port"; then
+	if ! ip netns exec "$ns_sv" ss -Hltn "sport = :$port" | grep -q LISTEN; then
+		kill $pid 2> /dev/null
+		wait $pid 2> /dev/null
+		result 1 "$name" "server not listening on tcp port $port"
+		return
+	fi
+	if ! timeout $TMO ip netns exec "$ns_cl" socat -u "OPEN:$in" "$connect:$port"; then
 		kill $pid 2> /dev/null
 		wait $pid 2> /dev/null
 		result 1 "$name" "socat client failed"
 		return
 	fi
-	if ! timeout 60 tail --pid=$pid -f /dev/null; then
+	if ! timeout $TMO tail --pid=$pid -f /dev/null; then
 		kill $pid 2> /dev/null
 		result 1 "$name" "socat server did not finish"
 		return
@@ -118,7 +126,8 @@ tcp_test() {
 	if [ "$(sha256sum < "$in")" = "$(sha256sum < "$out")" ]; then
 		result 0 "$name"
 	else
-		result 1 "$name" "data corrupted: sent $(stat -c %s "$in") bytes, got $(stat -c %s "$out")"
+		result 1 "$name" "data corrupted: sent $(stat -c %s "$in") bytes," \
+			"got $(stat -c %s "$out")"
 	fi
 }
 
