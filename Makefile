@@ -6,13 +6,14 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug demo bench clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug check-repeat demo bench clean
 
 help:
-	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug demo bench clean"
+	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug check-repeat demo bench clean"
 	@echo "  make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=s]"
 	@echo "  make check [TESTS='smoke.sh ...']     (ours kernel, plus patch checks)"
 	@echo "  make check-debug [TESTS='...']        (debug kernel: KASAN, lockdep, kmemleak)"
+	@echo "  make check-repeat N=10 [TESTS='...'] [KERNEL=ours|debug]  (N boots, failed cases listed)"
 	@echo "  make bench [QUICK=1] [BENCH_BUILD=0]"
 
 deps:
@@ -46,6 +47,13 @@ check:
 # The selftests again on the debug kernel (KASAN, lockdep, kmemleak...).
 check-debug:
 	@CHECK_KERNEL=debug VM_DIR=build/vm-debug scripts/check.sh
+
+# The selftests N times, one boot each; lists every case that failed at
+# least once (scripts/check-repeat.sh). Its own VM folder unless VM_DIR
+# is given.
+check-repeat:
+	@N=$(or $(N),10) VM_DIR=$(if $(filter file,$(origin VM_DIR)),build/vm-repeat-$(KERNEL),$(VM_DIR)) \
+		scripts/check-repeat.sh
 
 demo: export CMD = scripts/demo.sh
 demo: deps vm
