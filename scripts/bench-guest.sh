@@ -150,7 +150,12 @@ nsim_link() {
 # on r0/r1 and "flow add". masq: fast + masquerade out of r1. Our kernel
 # only: norev = fast with revalidation after ruleset changes turned off for
 # the flowtable; commits = fast while one set element is added every 100 ms
-# (each commit sends every flow's next packet through the classic path).
+# to the forwarding table (each commit sends every flow's next packet
+# through the classic path); icommits = the same commits to a table with
+# only an input chain (as fail2ban keeps), which must leave flows current;
+# ichecks = the same nft commands with --check, which the kernel aborts
+# instead of committing: icommits / ichecks is the cost of the commits
+# themselves, without that of running nft every 100 ms.
 # The forward chain counter counts the packets that still take the classic
 # path.
 router_ruleset() {
@@ -172,6 +177,10 @@ router_ruleset() {
 		echo '	set churn { type ipv4_addr; }'
 		echo "	chain forward { type filter hook forward priority 0; policy accept; $fwd; }"
 		echo '}'
+		echo 'table inet guard {'
+		echo '	set banned { type ipv4_addr; }'
+		echo '	chain input { type filter hook input priority 0; ip saddr @banned drop; }'
+		echo '}'
 		if [ "$kind" = masq ]; then
 			echo 'table ip nat {'
 			echo '	chain post { type nat hook postrouting priority 100; oifname "r1" masquerade; }'
@@ -186,18 +195,20 @@ router_ruleset() {
 # loop is a subshell of this script, so killing it ends it; a loop left
 # running would commit through every later run of the boot (each commit
 # sends every flow's next packet through the classic path and costs CPU).
-commits_start() {
+commits_start() { # [table set [nft option]]
+	local table=${1:-bench} set=${2:-churn} opt=${3:-}
+	COMMITS_SET="$table $set"
 	(
 		i=0
 		while :; do
-			nsx $RT nft add element inet bench churn "{ 10.9.$((i / 250 % 250)).$((i % 250 + 1)) }"
+			nsx $RT nft $opt add element inet $table $set "{ 10.9.$((i / 250 % 250)).$((i % 250 + 1)) }"
 			i=$((i + 1)); sleep 0.1
 		done
 	) > /dev/null 2>&1 &
 	COMMITS_PID=$!
 	COMMITS_C0=$(fp_stat revalidated)
 }
-commits_count() { nsx $RT nft list set inet bench churn | grep -o '10\.9\.' | wc -l; }
+commits_count() { nsx $RT nft list set inet $COMMITS_SET | grep -o '10\.9\.' | wc -l; }
 commits_stop() {
 	kill "$COMMITS_PID" 2> /dev/null; wait "$COMMITS_PID" 2> /dev/null || true
 	REVALIDATED=$(( $(fp_stat revalidated) - COMMITS_C0 ))
@@ -358,12 +369,18 @@ run_router() { # run_router classic|fast|masq flows
 		done
 		extra+=$(printf ',"ct_hw_offload":%s' "$(ct_hw_offloaded)")
 	fi
-	if [ "$kind" = commits ]; then commits_start; fi
+	case $kind in
+	commits) commits_start ;;
+	icommits) commits_start guard banned ;;
+	ichecks) commits_start guard banned --check ;;
+	esac
 	measure "$PG_NS" "$PG_DEV" 10.0.2.2 "$n" "$PG_MAC"
-	if [ "$kind" = commits ]; then
+	case $kind in
+	commits|icommits|ichecks)
 		commits_stop
 		extra+=$(printf ',"commits":%s,"revalidated":%s' "$COMMITS" "$REVALIDATED")
-	fi
+		;;
+	esac
 	record "$kind" "$n" "$extra"
 	profile_report "$kind" "$n"
 }
@@ -453,7 +470,7 @@ else
 	variants=(floor)
 	for n in $FLOWS; do variants+=("classic:$n" "fast:$n"); done
 	variants+=("masq:1")
-	if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1"); fi
+	if [ -r /proc/net/nf_fastpath ]; then variants+=("norev:1" "commits:1" "icommits:1" "ichecks:1"); fi
 	if [ "$NSIM" = 1 ] && [ -r /proc/net/nf_fastpath ]; then variants+=("hw:1"); fi
 fi
 

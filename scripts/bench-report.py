@@ -59,7 +59,8 @@ for (k, b, rd), vs in cell.items():
             r["hop_us"] = (1.0 / r["pps"] - 1.0 / floor["pps"]) * 1e6
 
 variants = sorted({key for vs in cell.values() for key in vs},
-                  key=lambda v: (["floor", "classic", "fast", "masq", "norev", "commits", "hw"].index(v[0]), v[1]))
+                  key=lambda v: (["floor", "classic", "fast", "masq", "norev", "commits", "icommits",
+                                 "ichecks", "hw"].index(v[0]), v[1]))
 flows = sorted({v[1] for v in variants if v[0] in ("classic", "fast")})
 summary = {"variants": {}, "ratios": {}, "memory": {}, "setup": {}}
 
@@ -131,6 +132,11 @@ add("ours-nsim: fast/floor pps, 1 flow (netdevsim ports)", "ours/nsim_fast_over_
     within(NSIM, ("fast", 1), ("floor", 1), pps_ratio))
 add("ours: commits/fast pps, 1 flow (a commit every 100 ms)", "ours/commits_over_fast_pps/1",
     within("ours", ("commits", 1), ("fast", 1), pps_ratio), prec=3)
+add("ours: icommits/fast pps, 1 flow (commits to an input-only table)",
+    "ours/icommits_over_fast_pps/1", within("ours", ("icommits", 1), ("fast", 1), pps_ratio), prec=3)
+add("ours: icommits/ichecks pps, 1 flow (the commits, not nft itself)",
+    "ours/icommits_over_ichecks_pps/1", within("ours", ("icommits", 1), ("ichecks", 1), pps_ratio),
+    prec=3)
 
 
 # --- ratios across kernels, pair by pair (boot index) ---

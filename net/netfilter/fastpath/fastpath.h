@@ -77,7 +77,10 @@ enum {
 /* One direction of a flow: the hash entry and where its packets go.
  * l2addr is the address of the device routing saw the packets arrive on;
  * a frame caught below it (on a bridge port or the lower device of a VLAN)
- * must be addressed to it.
+ * must be addressed to it.  dst (with cookie) is the route, which a packet
+ * may replace by an equivalent one (route.c): readers load it once, under
+ * RCU, and the old one is released after a grace period.  oif is its
+ * device, which never changes for the life of the flow.
  */
 struct nf_fp_dir {
 	struct rhash_head	node;
@@ -112,7 +115,7 @@ enum {
 	NF_FP_HW_TODO_HANDBACK	= BIT(4),
 };
 
-/* policy_genp points to the nftables generation of the netns (or to a
+/* policy_genp points to nf_tables' fwd_seq of the netns (or to a
  * constant for flowtables that opted out of revalidation); policy_gen[dir]
  * is the generation under which the ruleset last offloaded a packet of
  * that direction (the ruleset may judge the two directions differently),
@@ -120,7 +123,8 @@ enum {
  * was last sent to the classic path to be judged again (odd: none), and
  * policy_gc_seen the one under which the garbage collector last found it
  * so.  See policy.c.  hw is the flowtable's hardware offload state (NULL
- * without "flags offload"); hw_node, hw_todo and hw_state belong to it.
+ * without "flags offload"); hw_node, hw_todo, hw_state, hw_tries and
+ * hw_retry belong to it.
  * The fields are ordered to leave no holes: on 64-bit the flow fills a
  * 256-byte slab object.
  */
@@ -135,6 +139,8 @@ struct nf_fp_flow {
 	unsigned int		policy_gc_seen;
 	u8			hw_state;
 	u8			hw_todo;
+	u8			hw_tries;
+	u32			hw_retry;
 	struct nf_fp_hw		*hw;
 	struct list_head	hw_node;
 	struct rcu_head		rcu;
@@ -161,6 +167,7 @@ enum nf_fp_stat {
 	NF_FP_STAT_FLOW_ADD,
 	NF_FP_STAT_FLOW_ADD_FAIL,
 	NF_FP_STAT_REVALIDATED,
+	NF_FP_STAT_REROUTED,
 	NF_FP_STAT_DEL_TIMEOUT,
 	NF_FP_STAT_DEL_TEARDOWN,
 	NF_FP_STAT_DEL_CT_DYING,
@@ -168,6 +175,8 @@ enum nf_fp_stat {
 	NF_FP_STAT_DEL_DEVICE,
 	NF_FP_STAT_DEL_FLUSH,
 	NF_FP_STAT_DEL_POLICY,
+	NF_FP_STAT_DEL_NAT_ADDR,
+	NF_FP_STAT_GC_PASS,
 	NF_FP_STAT_MAX
 };
 
@@ -215,11 +224,42 @@ void nf_fp_table_walk(struct nf_flowtable *ft,
 		      void (*fn)(struct nf_flowtable *ft,
 				 struct nf_fp_flow *flow, const void *arg),
 		      const void *arg);
+void nf_fp_tables_walk(const struct net *net,
+		       void (*fn)(struct nf_flowtable *ft,
+				  struct nf_fp_flow *flow, const void *arg),
+		       const void *arg);
 int nf_fp_tables_set_policy(struct net *net, const char *family,
 			    const char *table, const char *name, bool enable);
-int nf_fp_tables_init(void);
-void nf_fp_tables_exit(void);
 void nf_fp_tables_show(struct seq_file *seq, struct net *net);
+
+/* events.c */
+int nf_fp_events_init(void);
+void nf_fp_events_exit(void);
+
+/* route.c */
+struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
+				   const struct nf_conntrack_tuple *t);
+bool nf_fp_route_plain(const struct dst_entry *dst, u8 l3proto);
+void nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
+			 u8 l3proto);
+struct dst_entry *nf_fp_route_refresh(struct nf_flowtable *ft,
+				      struct sk_buff *skb, struct nf_fp_dir *d);
+
+/* The route to send a packet of @d by: the cached one while it is
+ * current, otherwise whatever nf_fp_route_refresh() makes of it (NULL:
+ * the flow is gone, the packet takes the classic path).  The classic
+ * path checks its route for every packet as well, in ip_rcv_finish().
+ */
+static inline struct dst_entry *nf_fp_dir_dst(struct nf_flowtable *ft,
+					      struct sk_buff *skb,
+					      struct nf_fp_dir *d)
+{
+	struct dst_entry *dst = READ_ONCE(d->dst);
+
+	if (likely(dst_check(dst, READ_ONCE(d->cookie))))
+		return dst;
+	return nf_fp_route_refresh(ft, skb, d);
+}
 
 /* path.c */
 struct nf_fp_ingress {
@@ -270,15 +310,18 @@ static inline bool nf_fp_may_pull(struct sk_buff *skb, unsigned int len)
 }
 
 /* The fast path is about to rewrite @skb (@len bytes of network packet,
- * the first @hlen of them written to).  A shared packet is replaced by a
- * clone of our own once that is ready.  Returns the packet to forward, or
- * NULL to leave @skb to the classic path: a shared @skb is then untouched,
- * an unshared one may have been trimmed to @len or had its head copied,
- * which the classic path would do as well.
+ * the first @hlen of them written to) and to put a link-layer header of
+ * up to @headroom bytes in front of it, for which ip_forward() makes room
+ * as well.  A shared packet is replaced by a clone of our own once that
+ * is ready.  Returns the packet to forward, or NULL to leave @skb to the
+ * classic path: a shared @skb is then untouched, an unshared one may have
+ * been trimmed to @len or had its head copied, which the classic path
+ * would do as well.
  */
 static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
 					     unsigned int len,
-					     unsigned int hlen)
+					     unsigned int hlen,
+					     unsigned int headroom)
 {
 	struct sk_buff *nskb = skb;
 
@@ -287,7 +330,8 @@ static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
 		if (!nskb)
 			return NULL;
 	}
-	if (pskb_trim_rcsum(nskb, len) || skb_ensure_writable(nskb, hlen)) {
+	if (pskb_trim_rcsum(nskb, len) || skb_ensure_writable(nskb, hlen) ||
+	    skb_cow_head(nskb, headroom)) {
 		if (nskb != skb)
 			consume_skb(nskb);
 		return NULL;
@@ -372,8 +416,39 @@ void nf_fp_hw_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 void nf_fp_hw_flow_added(struct nf_fp_flow *flow);
 void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback);
-void nf_fp_hw_flow_gc(struct nf_fp_flow *flow);
+void nf_fp_hw_flow_gc(struct net *net, struct nf_fp_flow *flow);
+bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow);
 void nf_fp_hw_show(struct seq_file *seq, struct nf_flowtable *ft);
+
+/* What the classic path would check of a packet of @flow before routing
+ * it, the route aside (see nf_fp_dir_dst()): the flow still in the table,
+ * its conntrack entry alive, the ruleset's verdict current, and a TCP
+ * segment that neither opens nor closes the connection.  False: the packet
+ * takes the classic path, and the flow may have left the table.
+ */
+static inline bool nf_fp_flow_usable(struct nf_flowtable *ft,
+				     const struct sk_buff *skb,
+				     struct nf_fp_flow *flow,
+				     const struct nf_fp_dir *d,
+				     unsigned int thoff)
+{
+	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
+		return false;
+	if (unlikely(nf_ct_is_dying(flow->ct))) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_CT_DYING);
+		return false;
+	}
+	if (unlikely(nf_fp_policy_stale(flow, d->dir))) {
+		nf_fp_policy_divert(ft, flow, d->dir);
+		return false;
+	}
+	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
+		nf_fp_stat_inc(read_pnet(&ft->net), NF_FP_STAT_SLOW_TCP_FLAGS);
+		return false;
+	}
+	return true;
+}
 
 /* nat.c */
 void nf_fp_nat_ipv4(struct sk_buff *skb, unsigned int thoff,

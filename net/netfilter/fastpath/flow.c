@@ -53,57 +53,6 @@ static bool nf_fp_ct_eligible(const struct nf_conn *ct,
 	return false;
 }
 
-/* Route of the direction the current packet does not travel.  Its packets
- * carry, once NATed, the reverse of the current packet's tuple @t and go
- * out of the device the current packet came in on.  The lookup includes
- * IPsec policy: the packets may have to be transformed on their way out.
- */
-static struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
-					  const struct nf_conntrack_tuple *t)
-{
-	struct net *net = nft_net(pkt);
-	struct dst_entry *dst;
-	struct flowi fl = {};
-
-	if (nft_pf(pkt) == NFPROTO_IPV4) {
-		struct flowi4 *fl4 = &fl.u.ip4;
-		struct rtable *rt;
-
-		fl4->daddr = t->src.u3.ip;
-		fl4->saddr = t->dst.u3.ip;
-		fl4->fl4_dport = t->src.u.all;
-		fl4->fl4_sport = t->dst.u.all;
-		fl4->flowi4_proto = t->dst.protonum;
-		fl4->flowi4_oif = nft_in(pkt)->ifindex;
-		fl4->flowi4_mark = pkt->skb->mark;
-		fl4->flowi4_flags = FLOWI_FLAG_ANYSRC;
-		rt = ip_route_output_key(net, fl4);
-		if (IS_ERR(rt))
-			return NULL;
-		dst = &rt->dst;
-	} else if (IS_ENABLED(CONFIG_IPV6) && nft_pf(pkt) == NFPROTO_IPV6) {
-		struct flowi6 *fl6 = &fl.u.ip6;
-
-		fl6->daddr = t->src.u3.in6;
-		fl6->saddr = t->dst.u3.in6;
-		fl6->fl6_dport = t->src.u.all;
-		fl6->fl6_sport = t->dst.u.all;
-		fl6->flowi6_proto = t->dst.protonum;
-		fl6->flowi6_oif = nft_in(pkt)->ifindex;
-		fl6->flowi6_mark = pkt->skb->mark;
-		dst = ip6_route_output(net, NULL, fl6);
-		if (dst->error) {
-			dst_release(dst);
-			return NULL;
-		}
-	} else {
-		return NULL;
-	}
-
-	dst = xfrm_lookup(net, dst, &fl, NULL, 0);
-	return IS_ERR(dst) ? NULL : dst;
-}
-
 static void nf_fp_key_from_tuple(struct nf_fp_key *key,
 				 const struct nf_conntrack_tuple *t,
 				 const struct nf_fp_ingress *ing)
@@ -172,37 +121,6 @@ static u8 nf_fp_nat_mask(const struct nf_fp_key *k, const struct nf_fp_key *rev)
 	if (k->dport != rev->sport)
 		nat |= NF_FP_NAT_DPORT;
 	return nat;
-}
-
-/* Can packets of @dst leave through its neighbour alone?  Not those of a
- * lightweight tunnel, which encapsulates them, nor those of an IPv4 route
- * through an IPv6 gateway, whose neighbour is in the IPv6 table.  An
- * IPsec bundle goes through dst_output(), which knows both.
- */
-static bool nf_fp_route_plain(const struct dst_entry *dst, u8 l3proto)
-{
-	if (dst_xfrm(dst))
-		return true;
-	if (dst->lwtstate)
-		return false;
-	return l3proto != NFPROTO_IPV4 ||
-	       dst_rtable(dst)->rt_gw_family != AF_INET6;
-}
-
-/* An IPsec bundle checks itself (xfrm_dst_check()) and has no cookie. */
-static void nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
-				u8 l3proto)
-{
-	d->dst = dst;
-	d->oif = dst->dev->ifindex;
-	d->xmit = dst_xfrm(dst) ? NF_FP_XMIT_XFRM : NF_FP_XMIT_NEIGH;
-	if (l3proto == NFPROTO_IPV4) {
-		d->mtu = min(ip_dst_mtu_maybe_forward(dst, true), 0xffffU);
-	} else {
-		d->mtu = min(ip6_dst_mtu_maybe_forward(dst, true), 0xffffU);
-		if (d->xmit == NF_FP_XMIT_NEIGH)
-			d->cookie = rt6_get_cookie(dst_rt6_info(dst));
-	}
 }
 
 static void nf_fp_dir_set_l2addr(struct nf_fp_dir *d,
@@ -321,7 +239,7 @@ static void nf_fp_revalidate(struct nf_flowtable *ft,
 		return;
 	/* Moved, or routed elsewhere now (by a mark the ruleset sets, say). */
 	if (moved || (skb_dst(pkt->skb) &&
-		      skb_dst(pkt->skb)->dev != d->dst->dev)) {
+		      skb_dst(pkt->skb)->dev != READ_ONCE(d->dst)->dev)) {
 		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 		return;
 	}

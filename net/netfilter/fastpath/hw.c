@@ -8,11 +8,17 @@
  * from the packet path: a flow is queued there when it is created and when
  * it leaves the table, and the work item either pushes it to the hardware
  * or takes it out and releases it.  A flow that leaves the table is freed
- * only by that work item, after its hardware entries are gone.  Each
- * garbage collection queues the flows in hardware too: the work item then
- * reads their hardware counters, which keep a busy flow alive, or takes
- * a flow whose policy is out of date out of the hardware (it comes back
- * once the ruleset has judged it again).
+ * only by that work item, after its hardware entries are gone.
+ *
+ * The garbage collector queues flows in hardware only when there is
+ * something to do: read the hardware's counters of a flow close to its
+ * timeout (a busy flow is then kept alive), take a flow whose policy is
+ * out of date out of the hardware (it comes back once the ruleset has
+ * judged it again), or try again a flow the driver refused for a reason
+ * that passes: a full table once entries have left it, a busy or failing
+ * device or an unresolved neighbour after a growing delay.  Each run of
+ * the work item stops after a few milliseconds and goes on later, so that
+ * a large table does not hold a CPU.
  */
 
 #include <linux/netdevice.h>
@@ -27,7 +33,9 @@
 
 #include "fastpath.h"
 
-/* Why the hardware did not take a flow, or gave it back. */
+/* Why the hardware did not take a flow or gave it back, and how often
+ * the work item pushed, tried again and read counters.
+ */
 enum nf_fp_hw_reason {
 	NF_FP_HW_FAIL_NOSPC,
 	NF_FP_HW_FAIL_UNSUPPORTED,
@@ -35,6 +43,9 @@ enum nf_fp_hw_reason {
 	NF_FP_HW_FAIL_ERROR,
 	NF_FP_HW_FAIL_STATS,
 	NF_FP_HW_OUT_POLICY,
+	NF_FP_HW_PUSHED,
+	NF_FP_HW_RETRIED,
+	NF_FP_HW_STATS_READ,
 	NF_FP_HW_REASON_MAX
 };
 
@@ -45,6 +56,9 @@ static const char * const nf_fp_hw_reason_names[NF_FP_HW_REASON_MAX] = {
 	[NF_FP_HW_FAIL_ERROR]		= "hw_add_error",
 	[NF_FP_HW_FAIL_STATS]		= "hw_stats_error",
 	[NF_FP_HW_OUT_POLICY]		= "hw_out_policy",
+	[NF_FP_HW_PUSHED]		= "hw_pushed",
+	[NF_FP_HW_RETRIED]		= "hw_retried",
+	[NF_FP_HW_STATS_READ]		= "hw_stats_read",
 };
 
 /* Where a flow stands with the hardware.  Only the work item moves it. */
@@ -52,15 +66,24 @@ enum {
 	NF_FP_HW_NONE,		/* software only, may be pushed */
 	NF_FP_HW_ON,		/* both directions in hardware */
 	NF_FP_HW_REFUSED,	/* the hardware said no: software for good */
+	NF_FP_HW_RETRY,		/* refused for now: again at hw_retry */
+	NF_FP_HW_NOSPACE,	/* table full: again once hw->freed moves */
 };
+
+/* Transient refusals are tried again after 1, 2, 4 ... 64 s, then no more. */
+#define NF_FP_HW_TRIES		7
+
+/* How long one run of the work item may take. */
+#define NF_FP_HW_WORK_BUDGET	msecs_to_jiffies(10)
 
 struct nf_fp_hw {
 	struct list_head	list;
 	struct nf_flowtable	*ft;
-	struct work_struct	work;
+	struct delayed_work	work;
 	spinlock_t		lock;		/* queue and flows' hw_node */
 	struct list_head	queue;
 	atomic_t		flows;
+	atomic_t		freed;		/* flows taken out of hardware */
 	atomic_t		reasons[NF_FP_HW_REASON_MAX];
 	char			last_error[80];	/* under lock */
 	struct rcu_head		rcu;
@@ -94,8 +117,8 @@ struct nf_fp_hw_match {
 	struct nf_fp_hw_keys	mask;
 };
 
-/* Ethernet (4 words), addresses (up to 8), ports, hop count, checksum and
- * redirect.
+/* Ethernet (3 words), addresses (up to 8), ports (2), hop count, checksum
+ * and redirect: 15 at most.  nf_fp_hw_action() refuses to go past it.
  */
 #define NF_FP_HW_MAX_ACTIONS	16
 
@@ -174,68 +197,74 @@ static void nf_fp_hw_build_match(struct nf_fp_hw_match *m,
 	}
 }
 
+/* The next free action of @rule, or NULL when all are used: the rule is
+ * then refused rather than written past its end.
+ */
 static struct flow_action_entry *nf_fp_hw_action(struct flow_rule *rule)
 {
+	if (rule->action.num_entries >= NF_FP_HW_MAX_ACTIONS)
+		return NULL;
 	return &rule->action.entries[rule->action.num_entries++];
 }
 
-static void nf_fp_hw_mangle(struct flow_rule *rule, enum flow_action_id id,
-			    enum flow_action_mangle_base htype, u32 offset,
-			    u32 mask, u32 val)
+static int nf_fp_hw_mangle(struct flow_rule *rule, enum flow_action_id id,
+			   enum flow_action_mangle_base htype, u32 offset,
+			   u32 mask, u32 val)
 {
 	struct flow_action_entry *a = nf_fp_hw_action(rule);
 
+	if (!a)
+		return -E2BIG;
 	a->id = id;
 	a->mangle.htype = htype;
 	a->mangle.offset = offset;
 	a->mangle.mask = mask;
 	a->mangle.val = val;
+	return 0;
 }
 
-/* Rewrite the Ethernet header: @dst, then @src, over four words. */
-static void nf_fp_hw_eth(struct flow_rule *rule, const u8 *dst, const u8 *src)
+/* Rewrite the Ethernet header: @dst, then @src, over three words. */
+static int nf_fp_hw_eth(struct flow_rule *rule, const u8 *dst, const u8 *src)
 {
 	enum flow_action_mangle_base eth = FLOW_ACT_MANGLE_HDR_TYPE_ETH;
 	u8 w[12];
 	u32 v;
+	int i, err = 0;
 
 	memcpy(w, dst, ETH_ALEN);
 	memcpy(w + ETH_ALEN, src, ETH_ALEN);
-
-	memcpy(&v, w, 4);
-	nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, eth, 0, 0, v);
-	memcpy(&v, w + 4, 4);
-	nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, eth, 4, 0, v);
-	memcpy(&v, w + 8, 4);
-	nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, eth, 8, 0, v);
+	for (i = 0; i < 3 && !err; i++) {
+		memcpy(&v, w + 4 * i, 4);
+		err = nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, eth, 4 * i, 0, v);
+	}
+	return err;
 }
 
-static void nf_fp_hw_addr(struct flow_rule *rule, u8 l3proto, bool src,
-			  const union nf_inet_addr *addr)
+static int nf_fp_hw_addr(struct flow_rule *rule, u8 l3proto, bool src,
+			 const union nf_inet_addr *addr)
 {
-	int i;
+	int i, err = 0;
 
-	if (l3proto == NFPROTO_IPV4) {
-		nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE,
-				FLOW_ACT_MANGLE_HDR_TYPE_IP4,
-				src ? offsetof(struct iphdr, saddr) :
-				      offsetof(struct iphdr, daddr),
-				0, (__force u32)addr->ip);
-		return;
-	}
-	for (i = 0; i < 4; i++)
-		nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE,
-				FLOW_ACT_MANGLE_HDR_TYPE_IP6,
-				(src ? offsetof(struct ipv6hdr, saddr) :
-				       offsetof(struct ipv6hdr, daddr)) + 4 * i,
-				0, (__force u32)addr->ip6[i]);
+	if (l3proto == NFPROTO_IPV4)
+		return nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE,
+				       FLOW_ACT_MANGLE_HDR_TYPE_IP4,
+				       src ? offsetof(struct iphdr, saddr) :
+					     offsetof(struct iphdr, daddr),
+				       0, (__force u32)addr->ip);
+	for (i = 0; i < 4 && !err; i++)
+		err = nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE,
+				      FLOW_ACT_MANGLE_HDR_TYPE_IP6,
+				      (src ? offsetof(struct ipv6hdr, saddr) :
+					     offsetof(struct ipv6hdr, daddr)) +
+				      4 * i, 0, (__force u32)addr->ip6[i]);
+	return err;
 }
 
 /* Source port in the first half of the transport header's first word,
  * destination port in the second.
  */
-static void nf_fp_hw_port(struct flow_rule *rule, u8 l4proto, bool src,
-			  __be16 port)
+static int nf_fp_hw_port(struct flow_rule *rule, u8 l4proto, bool src,
+			 __be16 port)
 {
 	enum flow_action_mangle_base htype = l4proto == IPPROTO_TCP ?
 					     FLOW_ACT_MANGLE_HDR_TYPE_TCP :
@@ -243,55 +272,122 @@ static void nf_fp_hw_port(struct flow_rule *rule, u8 l4proto, bool src,
 	u32 p = ntohs(port);
 
 	if (src)
-		nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, htype, 0,
-				NF_FP_HW_MASK(htonl(0xffff0000)),
-				NF_FP_HW_VAL(htonl(p << 16)));
-	else
-		nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, htype, 0,
-				NF_FP_HW_MASK(htonl(0x0000ffff)),
-				NF_FP_HW_VAL(htonl(p)));
+		return nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, htype, 0,
+				       NF_FP_HW_MASK(htonl(0xffff0000)),
+				       NF_FP_HW_VAL(htonl(p << 16)));
+	return nf_fp_hw_mangle(rule, FLOW_ACTION_MANGLE, htype, 0,
+			       NF_FP_HW_MASK(htonl(0x0000ffff)),
+			       NF_FP_HW_VAL(htonl(p)));
 }
 
 /* Take one off the TTL (IPv4, first byte of the third word) or the hop
  * limit (IPv6, last byte of the second word) by adding 255 to that byte.
  */
-static void nf_fp_hw_hop(struct flow_rule *rule, u8 l3proto)
+static int nf_fp_hw_hop(struct flow_rule *rule, u8 l3proto)
 {
 	if (l3proto == NFPROTO_IPV4)
-		nf_fp_hw_mangle(rule, FLOW_ACTION_ADD,
-				FLOW_ACT_MANGLE_HDR_TYPE_IP4, 8,
-				NF_FP_HW_MASK(htonl(0xff000000)),
-				NF_FP_HW_VAL(htonl(0xff000000)));
-	else
-		nf_fp_hw_mangle(rule, FLOW_ACTION_ADD,
-				FLOW_ACT_MANGLE_HDR_TYPE_IP6, 4,
-				NF_FP_HW_MASK(htonl(0x000000ff)),
-				NF_FP_HW_VAL(htonl(0x000000ff)));
+		return nf_fp_hw_mangle(rule, FLOW_ACTION_ADD,
+				       FLOW_ACT_MANGLE_HDR_TYPE_IP4, 8,
+				       NF_FP_HW_MASK(htonl(0xff000000)),
+				       NF_FP_HW_VAL(htonl(0xff000000)));
+	return nf_fp_hw_mangle(rule, FLOW_ACTION_ADD,
+			       FLOW_ACT_MANGLE_HDR_TYPE_IP6, 4,
+			       NF_FP_HW_MASK(htonl(0x000000ff)),
+			       NF_FP_HW_VAL(htonl(0x000000ff)));
+}
+
+/* The NAT of direction @d: its packets leave looking like the reverse of
+ * the other direction.
+ */
+static int nf_fp_hw_nat(struct flow_rule *rule, const struct nf_fp_dir *d,
+			const struct nf_fp_key *rev)
+{
+	const struct nf_fp_key *k = &d->key;
+	int err = 0;
+
+	if (d->nat & NF_FP_NAT_SADDR)
+		err = nf_fp_hw_addr(rule, k->l3proto, true, &rev->daddr);
+	if (!err && d->nat & NF_FP_NAT_DADDR)
+		err = nf_fp_hw_addr(rule, k->l3proto, false, &rev->saddr);
+	if (!err && d->nat & NF_FP_NAT_SPORT)
+		err = nf_fp_hw_port(rule, k->l4proto, true, rev->dport);
+	if (!err && d->nat & NF_FP_NAT_DPORT)
+		err = nf_fp_hw_port(rule, k->l4proto, false, rev->sport);
+	return err;
+}
+
+static int nf_fp_hw_csum_redirect(struct flow_rule *rule,
+				  const struct nf_fp_key *k,
+				  struct net_device *out)
+{
+	struct flow_action_entry *a;
+
+	a = nf_fp_hw_action(rule);
+	if (!a)
+		return -E2BIG;
+	a->id = FLOW_ACTION_CSUM;
+	a->csum_flags = k->l4proto == IPPROTO_TCP ? TCA_CSUM_UPDATE_FLAG_TCP :
+						    TCA_CSUM_UPDATE_FLAG_UDP;
+	if (k->l3proto == NFPROTO_IPV4)
+		a->csum_flags |= TCA_CSUM_UPDATE_FLAG_IPV4HDR;
+
+	a = nf_fp_hw_action(rule);
+	if (!a)
+		return -E2BIG;
+	a->id = FLOW_ACTION_REDIRECT;
+	a->dev = out;
+	return 0;
+}
+
+/* Where packets of @d go: the device of its route, held for as long as
+ * the rule refers to it, and the link-layer address of the next hop.
+ * The route may be replaced meanwhile (route.c): it is only read under
+ * RCU.
+ */
+static struct net_device *nf_fp_hw_out(struct nf_fp_flow *flow,
+				       struct nf_fp_dir *d, u8 *ha, int *err)
+{
+	struct net_device *out = NULL;
+	struct dst_entry *dst;
+
+	rcu_read_lock();
+	dst = READ_ONCE(d->dst);
+	*err = nf_fp_neigh_addr(dst, &flow->dir[!d->dir].key.saddr, ha);
+	if (!*err) {
+		out = dst->dev;
+		dev_hold(out);
+	}
+	rcu_read_unlock();
+	return out;
 }
 
 /* The rule that forwards packets of direction @d of @flow: they match
  * @d's key and leave looking like the reverse of the other direction.
+ * The caller puts the device in *@out once the rule is gone.
  */
 static struct flow_rule *nf_fp_hw_rule(struct nf_fp_flow *flow,
 				       struct nf_fp_dir *d,
-				       struct nf_fp_hw_match *m, int *err)
+				       struct nf_fp_hw_match *m,
+				       struct net_device **out, int *err)
 {
 	const struct nf_fp_key *k = &d->key, *rev = &flow->dir[!d->dir].key;
-	struct net_device *out = d->dst->dev;
-	struct flow_action_entry *a;
 	struct flow_rule *rule;
 	u8 ha[ETH_ALEN];
 
+	*out = NULL;
 	/* The driver contract has no VLAN, bridge or IPsec actions here. */
 	if (test_bit(NF_FP_FLOW_STACKED, &flow->flags) ||
-	    d->xmit != NF_FP_XMIT_NEIGH ||
-	    out->netdev_ops->ndo_fill_forward_path) {
+	    d->xmit != NF_FP_XMIT_NEIGH) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	*err = nf_fp_neigh_addr(d->dst, &rev->saddr, ha);
-	if (*err)
+	*out = nf_fp_hw_out(flow, d, ha, err);
+	if (!*out)
 		return NULL;
+	if ((*out)->netdev_ops->ndo_fill_forward_path) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
 
 	rule = flow_rule_alloc(NF_FP_HW_MAX_ACTIONS);
 	if (!rule) {
@@ -306,27 +402,14 @@ static struct flow_rule *nf_fp_hw_rule(struct nf_fp_flow *flow,
 	rule->match.key = &m->key;
 	rule->match.mask = &m->mask;
 
-	nf_fp_hw_eth(rule, ha, out->dev_addr);
-	if (d->nat & NF_FP_NAT_SADDR)
-		nf_fp_hw_addr(rule, k->l3proto, true, &rev->daddr);
-	if (d->nat & NF_FP_NAT_DADDR)
-		nf_fp_hw_addr(rule, k->l3proto, false, &rev->saddr);
-	if (d->nat & NF_FP_NAT_SPORT)
-		nf_fp_hw_port(rule, k->l4proto, true, rev->dport);
-	if (d->nat & NF_FP_NAT_DPORT)
-		nf_fp_hw_port(rule, k->l4proto, false, rev->sport);
-	nf_fp_hw_hop(rule, k->l3proto);
-
-	a = nf_fp_hw_action(rule);
-	a->id = FLOW_ACTION_CSUM;
-	a->csum_flags = k->l4proto == IPPROTO_TCP ? TCA_CSUM_UPDATE_FLAG_TCP :
-						    TCA_CSUM_UPDATE_FLAG_UDP;
-	if (k->l3proto == NFPROTO_IPV4)
-		a->csum_flags |= TCA_CSUM_UPDATE_FLAG_IPV4HDR;
-
-	a = nf_fp_hw_action(rule);
-	a->id = FLOW_ACTION_REDIRECT;
-	a->dev = out;
+	*err = nf_fp_hw_eth(rule, ha, (*out)->dev_addr) ?:
+	       nf_fp_hw_nat(rule, d, rev) ?:
+	       nf_fp_hw_hop(rule, k->l3proto) ?:
+	       nf_fp_hw_csum_redirect(rule, k, *out);
+	if (*err) {
+		kfree(rule);
+		return NULL;
+	}
 	return rule;
 }
 
@@ -392,19 +475,21 @@ static int nf_fp_hw_replace_dir(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 	struct netlink_ext_ack extack = {};
 	struct flow_cls_offload cls;
 	struct nf_fp_hw_match *m;
+	struct net_device *out;
 	struct flow_rule *rule;
 	int err;
 
 	m = kmalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
-	rule = nf_fp_hw_rule(flow, d, m, &err);
+	rule = nf_fp_hw_rule(flow, d, m, &out, &err);
 	if (rule) {
 		nf_fp_hw_cls_init(&cls, hw->ft, d, FLOW_CLS_REPLACE, &extack);
 		cls.rule = rule;
 		err = nf_fp_hw_call(hw->ft, &cls);
 		kfree(rule);
 	}
+	dev_put(out);
 	kfree(m);
 	if (err) {
 		spin_lock_bh(&hw->lock);
@@ -424,11 +509,50 @@ static bool nf_fp_hw_policy_stale(const struct nf_fp_flow *flow)
 	       nf_fp_policy_stale(flow, IP_CT_DIR_REPLY);
 }
 
+/* The driver refused @flow with @err: count it, and decide whether and
+ * when to try again.
+ */
+static void nf_fp_hw_refused(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
+			     int err)
+{
+	atomic_inc(&hw->reasons[nf_fp_hw_reason(err)]);
+	switch (err) {
+	case -ENOSPC:
+		WRITE_ONCE(flow->hw_retry, atomic_read(&hw->freed));
+		WRITE_ONCE(flow->hw_state, NF_FP_HW_NOSPACE);
+		return;
+	case -EBUSY:
+	case -EIO:
+	case -EAGAIN:
+	case -ENOMEM:
+	case -ENOENT:
+		if (flow->hw_tries < NF_FP_HW_TRIES) {
+			WRITE_ONCE(flow->hw_retry,
+				   (u32)jiffies + (HZ << flow->hw_tries));
+			flow->hw_tries++;
+			WRITE_ONCE(flow->hw_state, NF_FP_HW_RETRY);
+			return;
+		}
+		break;
+	}
+	WRITE_ONCE(flow->hw_state, NF_FP_HW_REFUSED);
+}
+
 static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 {
 	int err;
 
-	if (flow->hw_state != NF_FP_HW_NONE || nf_fp_hw_policy_stale(flow))
+	switch (flow->hw_state) {
+	case NF_FP_HW_RETRY:
+	case NF_FP_HW_NOSPACE:
+		atomic_inc(&hw->reasons[NF_FP_HW_RETRIED]);
+		break;
+	case NF_FP_HW_NONE:
+		break;
+	default:
+		return;
+	}
+	if (nf_fp_hw_policy_stale(flow))
 		return;
 
 	err = nf_fp_hw_replace_dir(hw, flow, &flow->dir[0]);
@@ -438,12 +562,13 @@ static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 			nf_fp_hw_destroy_dir(hw->ft, &flow->dir[0]);
 	}
 	if (err) {
-		atomic_inc(&hw->reasons[nf_fp_hw_reason(err)]);
-		flow->hw_state = NF_FP_HW_REFUSED;
+		nf_fp_hw_refused(hw, flow, err);
 		return;
 	}
-	flow->hw_state = NF_FP_HW_ON;
+	flow->hw_tries = 0;
+	WRITE_ONCE(flow->hw_state, NF_FP_HW_ON);
 	atomic_inc(&hw->flows);
+	atomic_inc(&hw->reasons[NF_FP_HW_PUSHED]);
 	set_bit(IPS_HW_OFFLOAD_BIT, &flow->ct->status);
 }
 
@@ -455,7 +580,8 @@ static void nf_fp_hw_pull(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 		nf_fp_hw_destroy_dir(hw->ft, &flow->dir[1]);
 		clear_bit(IPS_HW_OFFLOAD_BIT, &flow->ct->status);
 		atomic_dec(&hw->flows);
-		flow->hw_state = new_state;
+		atomic_inc(&hw->freed);
+		WRITE_ONCE(flow->hw_state, new_state);
 	}
 }
 
@@ -468,6 +594,7 @@ static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 	bool used = false;
 	int i;
 
+	atomic_inc(&hw->reasons[NF_FP_HW_STATS_READ]);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		nf_fp_hw_cls_init(&cls, hw->ft, &flow->dir[i], FLOW_CLS_STATS,
 				  NULL);
@@ -488,7 +615,9 @@ static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 
 static void nf_fp_hw_work(struct work_struct *work)
 {
-	struct nf_fp_hw *hw = container_of(work, struct nf_fp_hw, work);
+	struct nf_fp_hw *hw = container_of(to_delayed_work(work),
+					   struct nf_fp_hw, work);
+	unsigned long stop = jiffies + NF_FP_HW_WORK_BUDGET;
 	struct nf_fp_flow *flow;
 	unsigned long todo;
 
@@ -496,7 +625,11 @@ static void nf_fp_hw_work(struct work_struct *work)
 		spin_lock_bh(&hw->lock);
 		flow = list_first_entry_or_null(&hw->queue, struct nf_fp_flow,
 						hw_node);
-		if (flow) {
+		if (flow && time_after(jiffies, stop)) {
+			/* The rest in a moment: let others have the CPU. */
+			mod_delayed_work(system_unbound_wq, &hw->work, 1);
+			flow = NULL;
+		} else if (flow) {
 			list_del_init(&flow->hw_node);
 			todo = flow->hw_todo;
 			flow->hw_todo = 0;
@@ -542,7 +675,7 @@ static void nf_fp_hw_queue(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 	if (list_empty(&flow->hw_node))
 		list_add_tail(&flow->hw_node, &hw->queue);
 	spin_unlock_bh(&hw->lock);
-	queue_work(system_unbound_wq, &hw->work);
+	queue_delayed_work(system_unbound_wq, &hw->work, 0);
 }
 
 /* A new flow of @ft: attach the flowtable's hardware state, if any. */
@@ -583,17 +716,64 @@ bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback)
 	return true;
 }
 
-/* From the garbage collector, under RCU: have the work item read the
- * hardware's counters of a flow in hardware, or take the flow out of the
- * hardware if its policy is out of date, so that its next packet is
- * judged by the ruleset.
- */
-void nf_fp_hw_flow_gc(struct nf_fp_flow *flow)
+/* Do the flow's packets bypass the software path? */
+bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow)
 {
-	if (!flow->hw || READ_ONCE(flow->hw_state) != NF_FP_HW_ON)
+	return flow->hw && READ_ONCE(flow->hw_state) == NF_FP_HW_ON;
+}
+
+/* Is the flow close enough to its timeout that only the hardware's
+ * counters can tell whether it is still busy?  A quarter of the timeout,
+ * and never less than a few garbage collector runs.
+ */
+static bool nf_fp_hw_flow_expiring(struct net *net,
+				   const struct nf_fp_flow *flow)
+{
+	s32 left = READ_ONCE(flow->expires) - nfct_time_stamp;
+
+	return left < max_t(s32, nf_fp_timeout(net, flow) / 4, 4 * HZ);
+}
+
+/* From the garbage collector, under RCU: queue the flow if the work item
+ * has something to do with it (see the top of this file).
+ */
+void nf_fp_hw_flow_gc(struct net *net, struct nf_fp_flow *flow)
+{
+	struct nf_fp_hw *hw = flow->hw;
+
+	if (!hw)
 		return;
-	nf_fp_hw_queue(flow->hw, flow, nf_fp_hw_policy_stale(flow) ?
-		       NF_FP_HW_TODO_OUT : NF_FP_HW_TODO_STATS);
+	switch (READ_ONCE(flow->hw_state)) {
+	case NF_FP_HW_ON:
+		if (nf_fp_hw_policy_stale(flow))
+			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_OUT);
+		else if (nf_fp_hw_flow_expiring(net, flow))
+			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_STATS);
+		break;
+	case NF_FP_HW_RETRY:
+		if ((s32)((u32)jiffies - READ_ONCE(flow->hw_retry)) >= 0)
+			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_PUSH);
+		break;
+	case NF_FP_HW_NOSPACE:
+		if (READ_ONCE(flow->hw_retry) != atomic_read(&hw->freed))
+			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_PUSH);
+		break;
+	}
+}
+
+/* Run the queue dry, including what runs of the work item that stopped
+ * on their time budget left for later.
+ */
+static void nf_fp_hw_drain(struct nf_fp_hw *hw)
+{
+	bool empty;
+
+	do {
+		flush_delayed_work(&hw->work);
+		spin_lock_bh(&hw->lock);
+		empty = list_empty(&hw->queue);
+		spin_unlock_bh(&hw->lock);
+	} while (!empty);
 }
 
 /* Bind or unbind @dev's driver to the flowtable's flow_block.  The lock
@@ -648,7 +828,7 @@ void nf_fp_hw_unbind(struct nf_flowtable *ft, struct net_device *dev)
 	hw = nf_fp_hw_find(ft);
 	mutex_unlock(&nf_fp_hw_mutex);
 	if (hw)
-		flush_work(&hw->work);
+		nf_fp_hw_drain(hw);
 	nf_fp_hw_block(ft, dev, FLOW_BLOCK_UNBIND);
 }
 
@@ -665,7 +845,7 @@ int nf_fp_hw_init(struct nf_flowtable *ft)
 	hw->ft = ft;
 	spin_lock_init(&hw->lock);
 	INIT_LIST_HEAD(&hw->queue);
-	INIT_WORK(&hw->work, nf_fp_hw_work);
+	INIT_DELAYED_WORK(&hw->work, nf_fp_hw_work);
 
 	mutex_lock(&nf_fp_hw_mutex);
 	list_add_rcu(&hw->list, &nf_fp_hw_all);
@@ -686,8 +866,7 @@ void nf_fp_hw_free(struct nf_flowtable *ft)
 	if (!hw)
 		return;
 
-	flush_work(&hw->work);
-	WARN_ON_ONCE(!list_empty(&hw->queue));
+	nf_fp_hw_drain(hw);
 	kfree_rcu(hw, rcu);
 }
 

@@ -111,23 +111,17 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
 	struct net *net = read_pnet(&ft->net);
 	unsigned int thoff = sizeof(struct iphdr);
-	struct dst_entry *dst = d->dst;
-	struct iphdr *iph = ip_hdr(skb);
+	struct dst_entry *dst;
+	struct iphdr *iph;
 	__be32 nexthop;
 
-	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
+	if (!nf_fp_flow_usable(ft, skb, flow, d, thoff))
 		return NF_ACCEPT;
-	if (unlikely(nf_fp_policy_stale(flow, d->dir))) {
-		nf_fp_policy_divert(ft, flow, d->dir);
+	dst = nf_fp_dir_dst(ft, skb, d);
+	if (unlikely(!dst))
 		return NF_ACCEPT;
-	}
 
-	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
-		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_TCP_FLAGS);
-		return NF_ACCEPT;
-	}
-
+	iph = ip_hdr(skb);
 	if (unlikely(ntohs(iph->tot_len) > d->mtu) &&
 	    !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, d->mtu))) {
 		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_MTU);
@@ -137,7 +131,8 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 	skb = nf_fp_writable(skb, ntohs(iph->tot_len),
 			     thoff + (d->key.l4proto == IPPROTO_TCP ?
 				      sizeof(struct tcphdr) :
-				      sizeof(struct udphdr)));
+				      sizeof(struct udphdr)),
+			     LL_RESERVED_SPACE(dst->dev) + dst->header_len);
 	if (!skb) {
 		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
 		return NF_ACCEPT;
@@ -148,6 +143,9 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 		nf_fp_nat_ipv4(skb, thoff, d, &flow->dir[!d->dir].key);
 	iph = ip_hdr(skb);
 	ip_decrease_ttl(iph);
+	/* As ip_forward_update_priority() */
+	if (READ_ONCE(net->ipv4.sysctl_ip_fwd_update_priority))
+		skb->priority = rt_tos2priority(iph->tos);
 
 	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV4))) {
 		nf_fp_stat_inc(net, NF_FP_STAT_DROP_XFRM);

@@ -105,22 +105,15 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
 	struct net *net = read_pnet(&ft->net);
 	unsigned int thoff = sizeof(struct ipv6hdr);
-	struct dst_entry *dst = d->dst;
+	struct dst_entry *dst;
 	struct ipv6hdr *ip6h;
 	unsigned int len;
 
-	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
+	if (!nf_fp_flow_usable(ft, skb, flow, d, thoff))
 		return NF_ACCEPT;
-	if (unlikely(nf_fp_policy_stale(flow, d->dir))) {
-		nf_fp_policy_divert(ft, flow, d->dir);
+	dst = nf_fp_dir_dst(ft, skb, d);
+	if (unlikely(!dst))
 		return NF_ACCEPT;
-	}
-
-	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
-		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_TCP_FLAGS);
-		return NF_ACCEPT;
-	}
 
 	len = sizeof(*ip6h) + ntohs(ipv6_hdr(skb)->payload_len);
 	if (unlikely(len > d->mtu) &&
@@ -132,7 +125,8 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 	skb = nf_fp_writable(skb, len,
 			     thoff + (d->key.l4proto == IPPROTO_TCP ?
 				      sizeof(struct tcphdr) :
-				      sizeof(struct udphdr)));
+				      sizeof(struct udphdr)),
+			     LL_RESERVED_SPACE(dst->dev) + dst->header_len);
 	if (!skb) {
 		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
 		return NF_ACCEPT;

@@ -18,7 +18,7 @@ static const struct {
 	void	(*exit)(void);
 } nf_fp_parts[] = {
 	{ nf_fp_stats_init,	nf_fp_stats_exit },
-	{ nf_fp_tables_init,	nf_fp_tables_exit },
+	{ nf_fp_events_init,	nf_fp_events_exit },
 	{ nf_fp_nft_init,	nf_fp_nft_exit },
 };
 

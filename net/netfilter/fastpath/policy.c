@@ -3,19 +3,37 @@
  * Policy coherence: a committed ruleset change applies to flows that are
  * already in a flowtable.
  *
- * Each commit of an nftables transaction bumps the netns' generation,
- * base_seq, before any change becomes visible to packets.  Each direction
- * of a flow records the generation under which the ruleset last offloaded
- * one of its packets (a rule may match one direction only); the fast path
- * compares it with the current one on every packet.  A packet of a
- * direction that is out of date leaves the fast path and is judged by the
- * ruleset; if that reaches "flow add" with no transaction in between, the
- * direction is up to date again, otherwise the next packet of that
+ * nf_tables keeps a generation per netns, fwd_seq, that a commit moves,
+ * before any of its changes becomes visible to packets, when it touches a
+ * table with a base chain on a hook forwarded packets traverse (prerouting,
+ * forward, postrouting, inet ingress; any netdev or bridge chain).  Other
+ * commits - set elements of an input-only table, which fail2ban or docker
+ * add all day - leave it alone, and leave offloaded flows current.
+ *
+ * Each direction of a flow records the generation under which the ruleset
+ * last offloaded one of its packets (a rule may match one direction only);
+ * the fast path compares it with the current one on every packet.  A packet
+ * of a direction that is out of date leaves the fast path and is judged by
+ * the ruleset; if that reaches "flow add" with no transaction in between,
+ * the direction is up to date again, otherwise the next packet of that
  * direction takes the flow out of the table.
  *
  * "No transaction in between" is told by nf_tables' gc_seq, which is odd
- * from before base_seq moves until the commit has finished, and moves on
+ * from before fwd_seq moves until the commit has finished, and moves on
  * each transaction (and each release of an nfnetlink socket).
+ *
+ * Ordering (the commit in nf_tables_commit(), the packet here):
+ * - gc_seq goes odd, then fwd_seq moves with a store-release: a packet
+ *   that reads the new fwd_seq with a load-acquire then finds gc_seq odd
+ *   or moved on, and does not record the new generation for a verdict
+ *   reached under the old ruleset (nf_fp_policy_gen_now());
+ * - the new ruleset is made visible, then gc_seq goes even again with a
+ *   store-release: a packet that reads that gc_seq with a load-acquire
+ *   before it is judged (nf_fp_policy_divert()) is judged by the new
+ *   ruleset.
+ * The per-packet comparison needs no barrier: the fast path reads nothing
+ * of the ruleset after it, and a packet that raced with the commit is one
+ * that arrived before it.
  */
 
 #include <linux/rculist.h>
@@ -68,13 +86,15 @@ bool nf_fp_policy_enabled(struct nf_flowtable *ft)
  */
 static unsigned int nf_fp_policy_busy_seq(const struct net *net)
 {
-	return READ_ONCE(nft_pernet(net)->gc_seq);
+	/* Pairs with the store-release of the even value at the end of a
+	 * commit (nft_gc_seq_end()): what is read after this - the ruleset,
+	 * when a packet is judged - is at least that new.
+	 */
+	return smp_load_acquire(&nft_pernet(net)->gc_seq);
 }
 
 /* The generation packets are judged by now, or 0 (no generation) while a
  * transaction is being committed or if one started since @busy was read.
- * Pairs with nf_tables_commit(), which makes gc_seq odd before it moves
- * base_seq with a store-release.
  */
 static unsigned int nf_fp_policy_gen_now(const struct net *net,
 					 unsigned int busy)
@@ -83,10 +103,14 @@ static unsigned int nf_fp_policy_gen_now(const struct net *net,
 
 	if (busy & 1)
 		return 0;
-	smp_rmb();	/* gc_seq before base_seq */
-	gen = READ_ONCE(net->nft.base_seq);
-	smp_rmb();	/* base_seq before gc_seq again */
-	if (nf_fp_policy_busy_seq(net) != busy)
+	/* Whatever the packet read of the ruleset before. */
+	smp_rmb();
+	/* Pairs with the store-release of fwd_seq in nf_tables_commit(),
+	 * which makes gc_seq odd first: a new fwd_seq read here comes with
+	 * a gc_seq that differs from @busy.
+	 */
+	gen = smp_load_acquire(&nft_pernet(net)->fwd_seq);
+	if (READ_ONCE(nft_pernet(net)->gc_seq) != busy)
 		return 0;
 	return gen;
 }
@@ -109,7 +133,7 @@ void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 		return;
 	}
 
-	flow->policy_genp = &net->nft.base_seq;
+	flow->policy_genp = &nft_pernet(net)->fwd_seq;
 	gen = nf_fp_policy_gen_now(net, nf_fp_policy_busy_seq(net));
 	flow->policy_gen[IP_CT_DIR_ORIGINAL] = gen;
 	flow->policy_gen[IP_CT_DIR_REPLY] = gen;
@@ -205,7 +229,7 @@ static void nf_fp_policy_flow_apply(struct nf_flowtable *ft,
 		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_ORIGINAL], 0);
 		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_REPLY], 0);
 		WRITE_ONCE(flow->policy_genp,
-			   &read_pnet(&ft->net)->nft.base_seq);
+			   &nft_pernet(read_pnet(&ft->net))->fwd_seq);
 	} else {
 		WRITE_ONCE(flow->policy_genp, &nf_fp_policy_frozen);
 		WRITE_ONCE(flow->policy_gen[IP_CT_DIR_ORIGINAL], 0);

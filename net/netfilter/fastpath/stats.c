@@ -30,6 +30,7 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_FLOW_ADD]		= "flow_add",
 	[NF_FP_STAT_FLOW_ADD_FAIL]	= "flow_add_fail",
 	[NF_FP_STAT_REVALIDATED]	= "revalidated",
+	[NF_FP_STAT_REROUTED]		= "rerouted",
 	[NF_FP_STAT_DEL_TIMEOUT]	= "del_timeout",
 	[NF_FP_STAT_DEL_TEARDOWN]	= "del_teardown",
 	[NF_FP_STAT_DEL_CT_DYING]	= "del_ct_dying",
@@ -37,6 +38,8 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_DEL_DEVICE]		= "del_device",
 	[NF_FP_STAT_DEL_FLUSH]		= "del_flush",
 	[NF_FP_STAT_DEL_POLICY]		= "del_policy",
+	[NF_FP_STAT_DEL_NAT_ADDR]	= "del_nat_addr",
+	[NF_FP_STAT_GC_PASS]		= "gc_passes",
 };
 
 static int nf_fp_stats_seq_show(struct seq_file *seq, void *v)

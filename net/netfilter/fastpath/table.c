@@ -59,10 +59,27 @@ static const struct rhashtable_params nf_fp_rht_params = {
 };
 
 /* All our flowtables, linked through nf_flowtable::list, for device
- * events and /proc.
+ * events and /proc.  Changed under the mutex, walked under RCU by events
+ * (some of which come from atomic notifier chains) or under the mutex.
  */
 static LIST_HEAD(nf_fp_tables);
 static DEFINE_MUTEX(nf_fp_tables_mutex);
+
+/* Call @fn for every flow of every flowtable of @net.  Does not sleep. */
+void nf_fp_tables_walk(const struct net *net,
+		       void (*fn)(struct nf_flowtable *ft,
+				  struct nf_fp_flow *flow, const void *arg),
+		       const void *arg)
+{
+	struct nf_flowtable *ft;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(ft, &nf_fp_tables, list) {
+		if (net_eq(read_pnet(&ft->net), net))
+			nf_fp_table_walk(ft, fn, arg);
+	}
+	rcu_read_unlock();
+}
 
 struct nf_fp_dir *nf_fp_table_lookup(struct nf_flowtable *ft,
 				     const struct nf_fp_key *key)
@@ -89,12 +106,15 @@ int nf_fp_table_add(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 					     nf_fp_rht_params);
 }
 
-/* Unlink a flow and give its conntrack entry back.  Safe from the packet
- * path and from process context; the first caller wins.
+/* Unlink a flow and give its conntrack entry back, unless the entry is
+ * dying or being killed.  Safe from the packet path and from process
+ * context; the first caller wins.
  */
 void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			enum nf_fp_stat reason)
 {
+	bool handback;
+
 	if (test_and_set_bit(NF_FP_FLOW_DEAD, &flow->flags))
 		return;
 
@@ -103,26 +123,29 @@ void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 	rhashtable_remove_fast(&ft->rhashtable, &flow->dir[1].node,
 			       nf_fp_rht_params);
 	nf_fp_stat_inc(read_pnet(&ft->net), reason);
-	if (!nf_fp_hw_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING))
-		nf_fp_flow_release(flow, reason != NF_FP_STAT_DEL_CT_DYING);
+	handback = reason != NF_FP_STAT_DEL_CT_DYING &&
+		   reason != NF_FP_STAT_DEL_NAT_ADDR;
+	if (!nf_fp_hw_flow_release(flow, handback))
+		nf_fp_flow_release(flow, handback);
 }
 
 static bool nf_fp_dir_stale(const struct nf_fp_dir *d)
 {
-	struct dst_entry *dst = d->dst;
-
-	if (!netif_running(dst->dev))
-		return true;
-	return dst->obsolete && !dst_check(dst, d->cookie);
+	return !dst_check(READ_ONCE(d->dst), READ_ONCE(d->cookie));
 }
 
-/* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it. */
+/* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it.
+ * Packets of a software flow check its route themselves (and may keep
+ * the flow by looking the route up again); those the hardware forwards
+ * do not, so a hardware flow goes when its route does.
+ */
 static enum nf_fp_stat nf_fp_gc_verdict(struct nf_flowtable *ft,
 					struct nf_fp_flow *flow)
 {
 	if (nf_ct_is_dying(flow->ct))
 		return NF_FP_STAT_DEL_CT_DYING;
-	if (nf_fp_dir_stale(&flow->dir[0]) || nf_fp_dir_stale(&flow->dir[1]))
+	if (nf_fp_hw_flow_in_hw(flow) &&
+	    (nf_fp_dir_stale(&flow->dir[0]) || nf_fp_dir_stale(&flow->dir[1])))
 		return NF_FP_STAT_DEL_ROUTE;
 	if ((s32)(READ_ONCE(flow->expires) - nfct_time_stamp) <= 0)
 		return NF_FP_STAT_DEL_TIMEOUT;
@@ -165,7 +188,7 @@ static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		return;
 	}
 	nf_fp_flow_hold_ct(flow);
-	nf_fp_hw_flow_gc(flow);
+	nf_fp_hw_flow_gc(read_pnet(&ft->net), flow);
 }
 
 static void nf_fp_gc_work(struct work_struct *work)
@@ -174,54 +197,43 @@ static void nf_fp_gc_work(struct work_struct *work)
 
 	ft = container_of(work, struct nf_flowtable, gc_work.work);
 	nf_fp_table_walk(ft, nf_fp_gc_one, NULL);
+	nf_fp_stat_inc(read_pnet(&ft->net), NF_FP_STAT_GC_PASS);
 	queue_delayed_work(system_power_efficient_wq, &ft->gc_work,
 			   NF_FP_GC_INTERVAL);
 }
 
-/* What a device event takes out: the flows entering or leaving through
- * @dev, and when stacking changed (a device went down or away, or was
- * put under or taken from another), every flow caught below a bridge or
- * VLAN device, whose path may no longer exist.  A NULL @dev takes all.
- */
-struct nf_fp_flush {
-	const struct net_device	*dev;
-	bool			restack;
-};
-
+/* Take every flow out of the table. */
 static void nf_fp_flush_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			    const void *arg)
 {
-	const struct nf_fp_flush *f = arg;
-	const struct net_device *dev = f->dev;
-	int i;
-
-	if (!dev) {
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_FLUSH);
-		return;
-	}
-	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		if (flow->dir[i].key.iif == dev->ifindex ||
-		    flow->dir[i].oif == dev->ifindex)
-			break;
-	}
-	if (i < IP_CT_DIR_MAX ||
-	    (f->restack && test_bit(NF_FP_FLOW_STACKED, &flow->flags)))
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_DEVICE);
-}
-
-static void nf_fp_table_flush(struct nf_flowtable *ft,
-			      const struct net_device *dev, bool restack)
-{
-	struct nf_fp_flush f = { .dev = dev, .restack = restack };
-
-	nf_fp_table_walk(ft, nf_fp_flush_one, &f);
+	nf_fp_table_remove(ft, flow, *(const enum nf_fp_stat *)arg);
 }
 
 /* Remove the flows entering or leaving through @dev, or all with NULL. */
+static void nf_fp_flush_dev_one(struct nf_flowtable *ft,
+				struct nf_fp_flow *flow, const void *arg)
+{
+	const struct net_device *dev = arg;
+	int i;
+
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		if (flow->dir[i].key.iif == dev->ifindex ||
+		    flow->dir[i].oif == dev->ifindex) {
+			nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_DEVICE);
+			return;
+		}
+	}
+}
+
 void nf_fp_table_flush_dev(struct nf_flowtable *ft,
 			   const struct net_device *dev)
 {
-	nf_fp_table_flush(ft, dev, false);
+	enum nf_fp_stat reason = NF_FP_STAT_DEL_FLUSH;
+
+	if (dev)
+		nf_fp_table_walk(ft, nf_fp_flush_dev_one, dev);
+	else
+		nf_fp_table_walk(ft, nf_fp_flush_one, &reason);
 }
 
 int nf_fp_table_init(struct nf_flowtable *ft)
@@ -244,7 +256,7 @@ int nf_fp_table_init(struct nf_flowtable *ft)
 			   NF_FP_GC_INTERVAL);
 
 	mutex_lock(&nf_fp_tables_mutex);
-	list_add(&ft->list, &nf_fp_tables);
+	list_add_rcu(&ft->list, &nf_fp_tables);
 	mutex_unlock(&nf_fp_tables_mutex);
 	return 0;
 }
@@ -253,8 +265,10 @@ int nf_fp_table_init(struct nf_flowtable *ft)
 void nf_fp_table_free(struct nf_flowtable *ft)
 {
 	mutex_lock(&nf_fp_tables_mutex);
-	list_del(&ft->list);
+	list_del_rcu(&ft->list);
 	mutex_unlock(&nf_fp_tables_mutex);
+	/* nf_fp_tables_walk() may still be in the table. */
+	synchronize_rcu();
 
 	cancel_delayed_work_sync(&ft->gc_work);
 	nf_fp_table_flush_dev(ft, NULL);
@@ -262,29 +276,6 @@ void nf_fp_table_free(struct nf_flowtable *ft)
 	nf_fp_policy_forget(ft);
 	rhashtable_destroy(&ft->rhashtable);
 }
-
-static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
-			      void *ptr)
-{
-	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-	struct nf_flowtable *ft;
-
-	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER &&
-	    event != NETDEV_CHANGEUPPER)
-		return NOTIFY_DONE;
-
-	mutex_lock(&nf_fp_tables_mutex);
-	list_for_each_entry(ft, &nf_fp_tables, list) {
-		if (net_eq(read_pnet(&ft->net), dev_net(dev)))
-			nf_fp_table_flush(ft, dev, true);
-	}
-	mutex_unlock(&nf_fp_tables_mutex);
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block nf_fp_netdev_notifier = {
-	.notifier_call	= nf_fp_netdev_event,
-};
 
 static const char *nf_fp_family_name(u8 family)
 {
@@ -346,12 +337,3 @@ int nf_fp_tables_set_policy(struct net *net, const char *family,
 	return err;
 }
 
-int nf_fp_tables_init(void)
-{
-	return register_netdevice_notifier(&nf_fp_netdev_notifier);
-}
-
-void nf_fp_tables_exit(void)
-{
-	unregister_netdevice_notifier(&nf_fp_netdev_notifier);
-}
