@@ -14,7 +14,7 @@
 # VM_DIR: the guest's folder (default build/vm-repeat-$KERNEL).
 # Results: build/repeat-$KERNEL/ (REPEAT_DIR): run-I.log (guest output of
 # boot I), vm-I.log (the harness's), console-I.log of failed boots,
-# summary.txt. Exit status 0 if every run passed.
+# summary.txt, selftests/ (the copy every boot ran). Exit status 0 if every run passed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -70,7 +70,10 @@ failures_of()	# failures_of <run> <output.log>
 	}' "$2"
 }
 
-CMD="cp -r selftests /tmp/selftests && KSRC=\$PWD/build/linux"
+# Every boot runs the same copy of selftests/, taken now: edits to the
+# tree during a long run do not change the runs that follow.
+cp -r selftests "$OUT/selftests"
+CMD="cp -r $OUT/selftests /tmp/selftests && KSRC=\$PWD/build/linux"
 CMD+=" FP_TIMEOUT_SCALE=$scale /tmp/selftests/run.sh $TESTS"
 export CMD
 note "check-repeat: $N runs on the $KERNEL kernel in $VM_DIR, tests: ${TESTS:-all}"
