@@ -113,11 +113,16 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 
 	switch (event) {
 	case NETDEV_CHANGEUPPER:
-		/* Broken: the flows that went over the link are still
-		 * found above the upper device.  Made: above @dev now
-		 * includes the new upper.
+		/* Only a master (a bridge, a bond) takes the packets of its
+		 * lower devices; a VLAN, macvlan or ipvlan device on top of
+		 * @dev leaves the paths through @dev as they were, and
+		 * sends events of its own when it goes.  Broken: the flows
+		 * that went over the link are still found above the upper
+		 * device.  Made: above @dev now includes the new upper.
 		 */
 		info = ptr;
+		if (!info->master)
+			return NOTIFY_DONE;
 		if (!info->linking)
 			nf_fp_devset_add_uppers(&ev.above, info->upper_dev);
 		break;
@@ -180,7 +185,7 @@ static int nf_fp_inetaddr_event(struct notifier_block *nb,
 	struct nf_fp_addr_event ev = {
 		.ifindex	= dev->ifindex,
 		.l3proto	= NFPROTO_IPV4,
-		.addr.ip	= ifa->ifa_address,
+		.addr.ip	= ifa->ifa_local,
 	};
 
 	if (event == NETDEV_DOWN)

@@ -77,10 +77,11 @@ enum {
 /* One direction of a flow: the hash entry and where its packets go.
  * l2addr is the address of the device routing saw the packets arrive on;
  * a frame caught below it (on a bridge port or the lower device of a VLAN)
- * must be addressed to it.  dst (with cookie) is the route, which a packet
- * may replace by an equivalent one (route.c): readers load it once, under
+ * must be addressed to it.  dst (with cookie) is the route, which may be
+ * replaced by an equivalent one (route.c): readers load it once, under
  * RCU, and the old one is released after a grace period.  oif is its
- * device, which never changes for the life of the flow.
+ * device, which never changes for the life of the flow; dscp the DSCP it
+ * was looked up with.
  */
 struct nf_fp_dir {
 	struct rhash_head	node;
@@ -92,6 +93,7 @@ struct nf_fp_dir {
 	u8			dir;
 	u8			nat;
 	u8			xmit;
+	u8			dscp;
 	u8			l2addr[ETH_ALEN];
 };
 
@@ -104,16 +106,7 @@ enum {
 	NF_FP_FLOW_STACKED,
 };
 
-struct nf_fp_hw;
-
-/* What the hardware offload work item is to do with a flow (hw.c). */
-enum {
-	NF_FP_HW_TODO_PUSH	= BIT(0),
-	NF_FP_HW_TODO_STATS	= BIT(1),
-	NF_FP_HW_TODO_OUT	= BIT(2),
-	NF_FP_HW_TODO_RELEASE	= BIT(3),
-	NF_FP_HW_TODO_HANDBACK	= BIT(4),
-};
+struct nf_fp_flow_hw;
 
 /* policy_genp points to nf_tables' fwd_seq of the netns (or to a
  * constant for flowtables that opted out of revalidation); policy_gen[dir]
@@ -122,11 +115,10 @@ enum {
  * policy_pending[dir] the gc_seq under which a packet of that direction
  * was last sent to the classic path to be judged again (odd: none), and
  * policy_gc_seen the one under which the garbage collector last found it
- * so.  See policy.c.  hw is the flowtable's hardware offload state (NULL
- * without "flags offload"); hw_node, hw_todo, hw_state, hw_tries and
- * hw_retry belong to it.
- * The fields are ordered to leave no holes: on 64-bit the flow fills a
- * 256-byte slab object.
+ * so.  See policy.c.  mark is the packet mark routing saw when the flow
+ * was built (set by prerouting rules, for instance), which its routes are
+ * looked up with again.  hw is the flow's hardware offload state (hw.c),
+ * NULL without "flags offload".
  */
 struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
@@ -137,12 +129,8 @@ struct nf_fp_flow {
 	u32			expires;
 	unsigned int		policy_pending[IP_CT_DIR_MAX];
 	unsigned int		policy_gc_seen;
-	u8			hw_state;
-	u8			hw_todo;
-	u8			hw_tries;
-	u32			hw_retry;
-	struct nf_fp_hw		*hw;
-	struct list_head	hw_node;
+	u32			mark;
+	struct nf_fp_flow_hw	*hw;
 	struct rcu_head		rcu;
 };
 
@@ -244,6 +232,7 @@ void nf_fp_dir_set_route(struct nf_fp_dir *d, struct dst_entry *dst,
 			 u8 l3proto);
 struct dst_entry *nf_fp_route_refresh(struct nf_flowtable *ft,
 				      struct sk_buff *skb, struct nf_fp_dir *d);
+int nf_fp_route_check(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 
 /* The route to send a packet of @d by: the cached one while it is
  * current, otherwise whatever nf_fp_route_refresh() makes of it (NULL:
@@ -407,16 +396,23 @@ static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow,
 	       READ_ONCE(flow->policy_gen[dir]);
 }
 
+/* hw_rule.c */
+struct flow_rule *nf_fp_hw_rule_build(struct nf_fp_flow *flow,
+				      struct nf_fp_dir *d,
+				      struct net_device **out, int *err);
+void nf_fp_hw_rule_free(struct flow_rule *rule, struct net_device *out);
+
 /* hw.c */
 int nf_fp_hw_init(struct nf_flowtable *ft);
 void nf_fp_hw_free(struct nf_flowtable *ft);
 int nf_fp_hw_bind(struct nf_flowtable *ft, struct net_device *dev);
 void nf_fp_hw_unbind(struct nf_flowtable *ft, struct net_device *dev);
 void nf_fp_hw_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_hw_flow_free(struct nf_fp_flow *flow);
 void nf_fp_hw_flow_added(struct nf_fp_flow *flow);
 void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback);
-void nf_fp_hw_flow_gc(struct net *net, struct nf_fp_flow *flow);
+void nf_fp_hw_flow_gc(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow);
 void nf_fp_hw_show(struct seq_file *seq, struct nf_flowtable *ft);
 

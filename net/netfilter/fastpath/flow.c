@@ -7,6 +7,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/slab.h>
+#include <net/dsfield.h>
 #include <net/flow.h>
 #include <net/ip.h>
 #include <net/ip6_fib.h>
@@ -123,6 +124,13 @@ static u8 nf_fp_nat_mask(const struct nf_fp_key *k, const struct nf_fp_key *rev)
 	return nat;
 }
 
+static u8 nf_fp_pkt_dscp(const struct nft_pktinfo *pkt)
+{
+	if (nft_pf(pkt) == NFPROTO_IPV4)
+		return ip_hdr(pkt->skb)->tos & INET_DSCP_MASK;
+	return ipv6_get_dsfield(ipv6_hdr(pkt->skb)) & INET_DSCP_MASK;
+}
+
 static void nf_fp_dir_set_l2addr(struct nf_fp_dir *d,
 				 const struct net_device *dev)
 {
@@ -177,6 +185,9 @@ static struct nf_fp_flow *nf_fp_flow_build(struct nf_flowtable *ft,
 
 	nf_fp_dir_set_route(&flow->dir[dir], fwd, nft_pf(pkt));
 	nf_fp_dir_set_route(&flow->dir[!dir], back, nft_pf(pkt));
+	/* What routing saw: the reverse route was looked up without DSCP. */
+	flow->dir[dir].dscp = nf_fp_pkt_dscp(pkt);
+	flow->mark = pkt->skb->mark;
 	nf_fp_dir_set_l2addr(&flow->dir[dir], in);
 	nf_fp_dir_set_l2addr(&flow->dir[!dir], out);
 	return flow;
@@ -356,6 +367,7 @@ static void nf_fp_flow_free_rcu(struct rcu_head *head)
 	dst_release(flow->dir[0].dst);
 	dst_release(flow->dir[1].dst);
 	nf_ct_put(flow->ct);
+	nf_fp_hw_flow_free(flow);
 	kfree(flow);
 }
 

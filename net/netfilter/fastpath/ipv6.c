@@ -111,6 +111,11 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 
 	if (!nf_fp_flow_usable(ft, skb, flow, d, thoff))
 		return NF_ACCEPT;
+	/* ip6_forward() checks the switch on every packet. */
+	if (unlikely(!READ_ONCE(net->ipv6.devconf_all->forwarding))) {
+		nf_fp_stat_inc(net, NF_FP_STAT_SLOW_OTHER);
+		return NF_ACCEPT;
+	}
 	dst = nf_fp_dir_dst(ft, skb, d);
 	if (unlikely(!dst))
 		return NF_ACCEPT;

@@ -34,6 +34,11 @@
  * The per-packet comparison needs no barrier: the fast path reads nothing
  * of the ruleset after it, and a packet that raced with the commit is one
  * that arrived before it.
+ *
+ * A packet judged by the ruleset may have started before a commit and
+ * reach "flow add" after it: a verdict only counts for a generation once
+ * an RCU grace period has passed since its commit made it visible (see
+ * nf_fp_policy_settled()).
  */
 
 #include <linux/rculist.h>
@@ -115,8 +120,26 @@ static unsigned int nf_fp_policy_gen_now(const struct net *net,
 	return gen;
 }
 
+/* Can a verdict reached by a packet now count for generation @gen?  The
+ * packet was judged under RCU, maybe from before the commit that brought
+ * @gen in: only once a grace period has passed since that commit made its
+ * changes visible is every packet still being judged one that started
+ * after them (nft_fwd_seq_settle()).  Until then, record nothing.
+ */
+static bool nf_fp_policy_settled(const struct net *net, unsigned int gen)
+{
+	const struct nftables_pernet *nft_net = nft_pernet(net);
+
+	/* Pairs with the store-release in nft_fwd_seq_settle(). */
+	if (smp_load_acquire(&nft_net->fwd_seq_gp_seq) != gen)
+		return false;
+	return poll_state_synchronize_rcu(READ_ONCE(nft_net->fwd_seq_gp));
+}
+
 /* A flow created by a packet the ruleset just offloaded.  If a commit is
- * running, the flow starts out of date and is checked on its next packets.
+ * running, or one ended so recently that the packet may have been judged
+ * by the ruleset before it, the flow starts out of date and is checked on
+ * its next packets.
  */
 void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
@@ -135,6 +158,8 @@ void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 
 	flow->policy_genp = &nft_pernet(net)->fwd_seq;
 	gen = nf_fp_policy_gen_now(net, nf_fp_policy_busy_seq(net));
+	if (gen && !nf_fp_policy_settled(net, gen))
+		gen = 0;
 	flow->policy_gen[IP_CT_DIR_ORIGINAL] = gen;
 	flow->policy_gen[IP_CT_DIR_REPLY] = gen;
 }
@@ -180,6 +205,13 @@ void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 	if (!gen || READ_ONCE(flow->policy_gen[dir]) == gen ||
 	    READ_ONCE(flow->policy_genp) == &nf_fp_policy_frozen)
 		return;
+	if (!nf_fp_policy_settled(net, gen)) {
+		/* Not judged for sure by @gen's ruleset: neither current
+		 * nor dropped.  The next packet is sent to be judged again.
+		 */
+		WRITE_ONCE(flow->policy_pending[dir], 1);
+		return;
+	}
 	WRITE_ONCE(flow->policy_gen[dir], gen);
 	nf_fp_stat_inc(net, NF_FP_STAT_REVALIDATED);
 }

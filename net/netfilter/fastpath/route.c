@@ -135,56 +135,86 @@ nf_fp_route_daddr(const struct nf_fp_flow *flow, const struct nf_fp_dir *d)
 	return &d->key.daddr;
 }
 
-/* As ip_rcv_finish() routes a packet.  The lookup leaves its result on the
- * skb, which must not keep it: the packet may still go the classic way,
- * which routes it again after prerouting.  A shared skb is not ours to
- * write to; a clone of it is.
- */
-static struct dst_entry *nf_fp_reroute_ipv4(struct sk_buff *skb,
-					    const struct nf_fp_flow *flow,
-					    const struct nf_fp_dir *d,
-					    struct net_device *in)
+static __be16 nf_fp_route_dport(const struct nf_fp_flow *flow,
+				const struct nf_fp_dir *d)
 {
-	struct sk_buff *rskb = skb;
-	struct dst_entry *dst = NULL;
+	if (d->nat & NF_FP_NAT_DPORT)
+		return flow->dir[!d->dir].key.sport;
+	return d->key.dport;
+}
 
-	if (skb_shared(skb)) {
-		rskb = skb_clone(skb, GFP_ATOMIC);
-		if (!rskb)
-			return NULL;
-	}
-	if (!ip_route_input_noref(rskb, nf_fp_route_daddr(flow, d)->ip,
-				  d->key.saddr.ip, ip_hdr(skb)->tos, in)) {
-		dst = skb_dst(rskb);
+/* As ip_rcv_finish() routes a packet of @d, with what routing saw of it
+ * when the flow was built: addresses and ports after DNAT, the mark the
+ * ruleset set, the DSCP.  ip_route_input_noref() wants a packet (policy
+ * rules and multipath hashes may look at its headers): a small one of
+ * our own, which keeps the route as well.
+ */
+static struct dst_entry *nf_fp_lookup_ipv4(const struct nf_fp_flow *flow,
+					   const struct nf_fp_dir *d,
+					   struct net_device *in)
+{
+	struct dst_entry *dst = NULL;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+	__be16 *ports;
+
+	skb = alloc_skb(sizeof(*iph) + 2 * sizeof(*ports), GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reset_network_header(skb);
+	iph = skb_put_zero(skb, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = d->dscp;
+	iph->ttl = 2;
+	iph->protocol = d->key.l4proto;
+	iph->saddr = d->key.saddr.ip;
+	iph->daddr = nf_fp_route_daddr(flow, d)->ip;
+	iph->tot_len = htons(sizeof(*iph) + 2 * sizeof(*ports));
+	skb_set_transport_header(skb, sizeof(*iph));
+	ports = skb_put(skb, 2 * sizeof(*ports));
+	ports[0] = d->key.sport;
+	ports[1] = nf_fp_route_dport(flow, d);
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = in;
+	skb->mark = flow->mark;
+
+	rcu_read_lock();
+	if (!ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos, in)) {
+		dst = skb_dst(skb);
 		if (dst_rtable(dst)->rt_type != RTN_UNICAST ||
 		    !dst_hold_safe(dst))
 			dst = NULL;
 	}
-	if (rskb != skb)
-		consume_skb(rskb);
-	else
-		skb_dst_drop(skb);
+	rcu_read_unlock();
+	consume_skb(skb);
 	return dst;
 }
 
-/* As ip6_route_input() routes a packet. */
-static struct dst_entry *nf_fp_reroute_ipv6(struct sk_buff *skb,
-					    const struct nf_fp_flow *flow,
-					    const struct nf_fp_dir *d,
-					    struct net_device *in)
+/* As ip6_route_input() routes a packet of @d.  The flow label is the
+ * packet's when there is one (@pkt), 0 otherwise.
+ */
+static struct dst_entry *nf_fp_lookup_ipv6(const struct nf_fp_flow *flow,
+					   const struct nf_fp_dir *d,
+					   struct net_device *in,
+					   const struct sk_buff *pkt)
 {
 #if IS_ENABLED(CONFIG_IPV6)
 	struct flowi6 fl6 = {
 		.flowi6_iif	= in->ifindex,
 		.daddr		= nf_fp_route_daddr(flow, d)->in6,
 		.saddr		= d->key.saddr.in6,
-		.flowlabel	= ip6_flowinfo(ipv6_hdr(skb)),
-		.flowi6_mark	= skb->mark,
+		.flowlabel	= ip6_make_flowinfo(d->dscp, 0),
+		.flowi6_mark	= flow->mark,
 		.flowi6_proto	= d->key.l4proto,
+		.fl6_sport	= d->key.sport,
+		.fl6_dport	= nf_fp_route_dport(flow, d),
 	};
 	struct dst_entry *dst;
 
-	dst = ip6_route_input_lookup(dev_net(in), in, &fl6, skb,
+	if (pkt)
+		fl6.flowlabel |= ip6_flowlabel(ipv6_hdr(pkt));
+	dst = ip6_route_input_lookup(dev_net(in), in, &fl6, NULL,
 				     RT6_LOOKUP_F_HAS_SADDR);
 	if (!dst->error)
 		return dst;
@@ -229,56 +259,92 @@ static bool nf_fp_route_xfrm_possible(const struct net *net)
 #endif
 }
 
-/* The cached route of @d failed its check.  Returns the route to send the
- * packet by, or NULL after taking the flow out of the table.  Runs in the
- * packet path, under RCU; several CPUs may get here for the same
- * direction, and the first to install a new route wins.
+/* Ask routing again for packets of @d, whose cached route failed its
+ * check.  The route to send them by, or NULL if the flow must go: routing
+ * sends them elsewhere now, or another way than the cached route knew.
+ * Several callers may get here for the same direction at once; the first
+ * to install a new route wins.  Under RCU.
  */
-struct dst_entry *nf_fp_route_refresh(struct nf_flowtable *ft,
-				      struct sk_buff *skb, struct nf_fp_dir *d)
+static struct dst_entry *nf_fp_route_again(struct net *net,
+					   struct nf_fp_flow *flow,
+					   struct nf_fp_dir *d,
+					   const struct sk_buff *pkt)
 {
-	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
-	struct net *net = read_pnet(&ft->net);
-	struct dst_entry *old, *new = NULL, *cur;
+	struct dst_entry *old, *new, *cur;
 	struct net_device *in;
 
 	old = READ_ONCE(d->dst);
-	if (d->xmit != NF_FP_XMIT_NEIGH || skb_dst(skb) ||
-	    nf_fp_route_xfrm_possible(net))
-		goto out;
+	if (d->xmit != NF_FP_XMIT_NEIGH || nf_fp_route_xfrm_possible(net))
+		return NULL;
 
 	/* Packets of @d reach routing on the device the other direction's
 	 * packets leave by.
 	 */
 	in = dev_get_by_index_rcu(net, flow->dir[!d->dir].oif);
 	if (!in)
-		goto out;
+		return NULL;
 	if (d->key.l3proto == NFPROTO_IPV4)
-		new = nf_fp_reroute_ipv4(skb, flow, d, in);
+		new = nf_fp_lookup_ipv4(flow, d, in);
 	else
-		new = nf_fp_reroute_ipv6(skb, flow, d, in);
+		new = nf_fp_lookup_ipv6(flow, d, in, pkt);
 	if (!new)
-		goto out;
+		return NULL;
 	if (!nf_fp_route_same(flow, d, old, new)) {
 		dst_release(new);
-		goto out;
+		return NULL;
 	}
 
-	/* A reader pairing the new route with the old cookie, or the other
-	 * way round, fails the check and comes here again: harmless.
-	 */
-	WRITE_ONCE(d->cookie, nf_fp_route_cookie(new, d->key.l3proto));
 	cur = cmpxchg(&d->dst, old, new);
 	if (cur != old) {
 		dst_release(new);
 		return cur;
 	}
+	/* A reader pairing the new route with the old cookie fails the
+	 * check and comes here again: harmless.
+	 */
+	WRITE_ONCE(d->cookie, nf_fp_route_cookie(new, d->key.l3proto));
 	/* Freed after a grace period: readers that loaded it are done. */
 	dst_release(old);
 	nf_fp_stat_inc(net, NF_FP_STAT_REROUTED);
 	return new;
+}
 
-out:
-	nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
-	return NULL;
+/* From the packet path: the cached route of @d failed its check.  The
+ * route to send the packet by, or NULL after taking the flow out of the
+ * table (the packet then takes the classic path).
+ */
+struct dst_entry *nf_fp_route_refresh(struct nf_flowtable *ft,
+				      struct sk_buff *skb, struct nf_fp_dir *d)
+{
+	struct nf_fp_flow *flow = nf_fp_dir_flow(d);
+	struct dst_entry *dst;
+
+	dst = nf_fp_route_again(read_pnet(&ft->net), flow, d, skb);
+	if (!dst)
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+	return dst;
+}
+
+/* For whoever acts on a flow without a packet (the garbage collector for
+ * flows the hardware forwards, the hardware work item before a push):
+ * bring both routes up to date, or take the flow out of the table and
+ * return -ESTALE.  Under RCU or in process context.
+ */
+int nf_fp_route_check(struct nf_flowtable *ft, struct nf_fp_flow *flow)
+{
+	struct net *net = read_pnet(&ft->net);
+	struct nf_fp_dir *d;
+	int i, err = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < IP_CT_DIR_MAX && !err; i++) {
+		d = &flow->dir[i];
+		if (!dst_check(READ_ONCE(d->dst), READ_ONCE(d->cookie)) &&
+		    !nf_fp_route_again(net, flow, d, NULL))
+			err = -ESTALE;
+	}
+	rcu_read_unlock();
+	if (err)
+		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+	return err;
 }

@@ -129,24 +129,12 @@ void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		nf_fp_flow_release(flow, handback);
 }
 
-static bool nf_fp_dir_stale(const struct nf_fp_dir *d)
-{
-	return !dst_check(READ_ONCE(d->dst), READ_ONCE(d->cookie));
-}
-
-/* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it.
- * Packets of a software flow check its route themselves (and may keep
- * the flow by looking the route up again); those the hardware forwards
- * do not, so a hardware flow goes when its route does.
- */
+/* Why a flow should leave the table now, or NF_FP_STAT_MAX to keep it. */
 static enum nf_fp_stat nf_fp_gc_verdict(struct nf_flowtable *ft,
 					struct nf_fp_flow *flow)
 {
 	if (nf_ct_is_dying(flow->ct))
 		return NF_FP_STAT_DEL_CT_DYING;
-	if (nf_fp_hw_flow_in_hw(flow) &&
-	    (nf_fp_dir_stale(&flow->dir[0]) || nf_fp_dir_stale(&flow->dir[1])))
-		return NF_FP_STAT_DEL_ROUTE;
 	if ((s32)(READ_ONCE(flow->expires) - nfct_time_stamp) <= 0)
 		return NF_FP_STAT_DEL_TIMEOUT;
 	if (nf_fp_policy_abandoned(ft, flow))
@@ -178,6 +166,12 @@ void nf_fp_table_walk(struct nf_flowtable *ft,
 	rhashtable_walk_exit(&iter);
 }
 
+/* Packets of a software flow check its routes themselves; those the
+ * hardware forwards do not, so the routes of a hardware flow are checked
+ * here (nf_fp_route_check() takes the flow out if they changed).  A
+ * software flow with a stale route and no packets keeps the route, and
+ * its reference, until it expires.
+ */
 static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			 const void *arg)
 {
@@ -187,8 +181,10 @@ static void nf_fp_gc_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		nf_fp_table_remove(ft, flow, reason);
 		return;
 	}
+	if (nf_fp_hw_flow_in_hw(flow) && nf_fp_route_check(ft, flow))
+		return;
 	nf_fp_flow_hold_ct(flow);
-	nf_fp_hw_flow_gc(read_pnet(&ft->net), flow);
+	nf_fp_hw_flow_gc(ft, flow);
 }
 
 static void nf_fp_gc_work(struct work_struct *work)
