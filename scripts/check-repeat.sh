@@ -11,7 +11,8 @@
 # scripts/kernel.sh); the debug kernel runs with FP_TIMEOUT_SCALE=3 as in
 # make check-debug. Any other KERNEL=NAME boots build/kbuild-NAME's bzImage
 # as it is (REPEAT_BUILD=0 does the same for ours and debug).
-# VM_DIR: the guest's folder (default build/vm-repeat-$KERNEL).
+# VM_DIR: the guest's folder (default build/vm-repeat-$KERNEL); VM_TIMEOUT
+# per boot: 3600 s, debug 9600 s.
 # Results: build/repeat-$KERNEL/ (REPEAT_DIR): run-I.log (guest output of
 # boot I), vm-I.log (the harness's), console-I.log of failed boots,
 # summary.txt, selftests/ (the copy every boot ran). Exit status 0 if every run passed.
@@ -24,11 +25,15 @@ KERNEL="${KERNEL:-ours}"
 TESTS="${TESTS:-}"
 VM_DIR="${VM_DIR:-build/vm-repeat-$KERNEL}"
 OUT="${REPEAT_DIR:-$BUILD/repeat-$KERNEL}"
+# A boot runs the whole suite: on a loaded host (the point of repeating)
+# that can take twice as long as on an idle one.
 scale="${FP_TIMEOUT_SCALE:-1}"
+timeout=3600
 case "$KERNEL" in
 debug)	scale="${FP_TIMEOUT_SCALE:-3}"
-	export VM_TIMEOUT="${VM_TIMEOUT:-4800}" ;;
+	timeout=9600 ;;
 esac
+export VM_TIMEOUT="${VM_TIMEOUT:-$timeout}"
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number (got '$N')"
 export KERNEL VM_DIR
 
