@@ -12,9 +12,19 @@
 # Run without options, the script runs itself a second time with random
 # MTUs and a random 2-64 MB file. Here it runs twice with fixed values
 # instead (logged): its defaults, and a set in the range of its random
-# re-run, so that a result does not depend on a draw. Its socat transfers
-# have a fixed 60 s timeout: a "timeout" earlier in PATH stretches every
-# timeout of the script by FP_TIMEOUT_SCALE.
+# re-run, so that a result does not depend on a draw.
+#
+# Its fixed time limits are stretched from outside, by commands earlier
+# in PATH: "timeout" multiplies the 60 s of its socat transfers by
+# FP_TIMEOUT_SCALE; "date" runs the clock that net/lib.sh's busywait and
+# slowwait read ("date -u +%s:%N") 10 x FP_TIMEOUT_SCALE times slower, so
+# that the 1 s it gives a socat server to listen is a 10 s cap (it
+# carries on when the wait runs out, and the client then finds no
+# server); other uses of date are passed through. "socat" gets -t 10 (x
+# FP_TIMEOUT_SCALE): once one direction of a transfer ended, socat waits
+# that long for the other before it closes (0.5 s by default, after which
+# a loaded guest saw the server reset a transfer still under way). Each
+# is a cap: a transfer that ends both ways ends socat at once.
 
 here=$(cd "$(dirname "$0")" && pwd)
 ksrc=${KSRC:-$here/../build/linux}
@@ -52,8 +62,30 @@ exec $real_timeout \$((d * $scale)) "\$@"
 EOF
 chmod +x "$bin/timeout"
 
+real_socat=$(command -v socat)
+cat > "$bin/socat" <<EOF
+#!/bin/bash
+exec $real_socat -t $((10 * scale)) "\$@"
+EOF
+chmod +x "$bin/socat"
+
+real_date=$(command -v date)
+t0=$(date +%s)
+cat > "$bin/date" <<EOF
+#!/bin/bash
+# date -u +%s:%N: a clock running $((10 * scale)) times slower since $t0
+if [ "\$*" != "-u +%s:%N" ]; then
+	exec $real_date "\$@"
+fi
+now=\$($real_date -u +%s%N)
+ns=\$(( ($t0 * 1000000000 + (now - $t0 * 1000000000) / $((10 * scale))) ))
+printf '%d:%09d\n' \$((ns / 1000000000)) \$((ns % 1000000000))
+EOF
+chmod +x "$bin/date"
+
 for args in "${RUNS[@]}"; do
-	echo "# nft_flowtable.sh $args (timeouts x $scale)"
+	echo "# nft_flowtable.sh $args (timeouts x $scale; waits x $((10 * scale));" \
+		"socat -t $((10 * scale)))"
 	# The script wants to be run from its own directory (it sources
 	# lib.sh).
 	# shellcheck disable=SC2086
