@@ -11,6 +11,8 @@
 
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
+#include <linux/hash.h>
+#include <linux/jhash.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/jiffies.h>
@@ -63,6 +65,10 @@ struct nsim_ft_mangle {
 
 struct nsim_ft_entry {
 	struct list_head list;
+	struct hlist_node cnode;	/* in by_cookie */
+	struct hlist_node knode;	/* in by_key, if exact */
+	struct list_head wnode;		/* in wild, if not */
+	bool exact;
 	struct rcu_head rcu;
 	unsigned long cookie;
 	struct netdevsim *in_ns;
@@ -95,20 +101,73 @@ struct nsim_ft_pkt {
 
 static LIST_HEAD(nsim_ft_block_cb_list);
 
+static struct hlist_head *nsim_ft_bucket(struct nsim_dev_ft *ft,
+					 unsigned long cookie)
+{
+	return &ft->by_cookie[hash_long(cookie, NSIM_FT_HASH_BITS)];
+}
+
 static struct nsim_ft_entry *
 nsim_ft_find(struct nsim_dev_ft *ft, struct netdevsim *ns, unsigned long cookie)
 {
 	struct nsim_ft_entry *e;
 
-	list_for_each_entry(e, &ft->entries, list)
+	hlist_for_each_entry(e, nsim_ft_bucket(ft, cookie), cnode)
 		if (e->cookie == cookie && e->in_ns == ns)
 			return e;
 	return NULL;
 }
 
+/* Entries that match addresses and ports exactly (ours all do) are found
+ * by a hash of them; the others by a walk of the wild list.
+ */
+static bool nsim_ft_exact(const struct nsim_ft_entry *e)
+{
+	int i, n = e->n_proto == htons(ETH_P_IP) ? 1 : 4;
+
+	for (i = 0; i < n; i++)
+		if (e->mask.src[i] != htonl(~0U) || e->mask.dst[i] != htonl(~0U))
+			return false;
+	return e->mask.sport == htons(0xffff) && e->mask.dport == htons(0xffff);
+}
+
+static struct hlist_head *nsim_ft_key_bucket(struct nsim_dev_ft *ft,
+					     const struct netdevsim *ns,
+					     __be16 n_proto, u8 ip_proto,
+					     const struct nsim_ft_key *k)
+{
+	u32 h;
+
+	h = jhash(k, offsetof(struct nsim_ft_key, tcp_flags),
+		  hash_ptr(ns, 32) ^ (ip_proto << 16 | (__force u16)n_proto));
+	return &ft->by_key[hash_32(h, NSIM_FT_HASH_BITS)];
+}
+
+static void nsim_ft_link(struct nsim_dev_ft *ft, struct nsim_ft_entry *e)
+{
+	e->exact = nsim_ft_exact(e);
+	if (e->exact)
+		hlist_add_head_rcu(&e->knode,
+				   nsim_ft_key_bucket(ft, e->in_ns, e->n_proto,
+						      e->ip_proto, &e->key));
+	else
+		list_add_tail_rcu(&e->wnode, &ft->wild);
+	hlist_add_head(&e->cnode, nsim_ft_bucket(ft, e->cookie));
+}
+
+static void nsim_ft_unlink_lookup(struct nsim_ft_entry *e)
+{
+	if (e->exact)
+		hlist_del_rcu(&e->knode);
+	else
+		list_del_rcu(&e->wnode);
+	hlist_del(&e->cnode);
+}
+
 static void nsim_ft_unlink(struct nsim_dev_ft *ft, struct nsim_ft_entry *e)
 {
 	list_del_rcu(&e->list);
+	nsim_ft_unlink_lookup(e);
 	ft->count--;
 	kfree_rcu(e, rcu);
 }
@@ -373,6 +432,8 @@ static int nsim_ft_replace(struct netdevsim *ns, struct flow_cls_offload *cls)
 		e->lastused = old->lastused;
 		spin_unlock_bh(&old->lock);
 		list_replace_rcu(&old->list, &e->list);
+		nsim_ft_unlink_lookup(old);
+		nsim_ft_link(ft, e);
 		kfree_rcu(old, rcu);
 	} else if (ft->count >= READ_ONCE(ft->capacity)) {
 		mutex_unlock(&ft->lock);
@@ -381,6 +442,7 @@ static int nsim_ft_replace(struct netdevsim *ns, struct flow_cls_offload *cls)
 		goto err_free;
 	} else {
 		list_add_tail_rcu(&e->list, &ft->entries);
+		nsim_ft_link(ft, e);
 		ft->count++;
 	}
 	mutex_unlock(&ft->lock);
@@ -581,9 +643,16 @@ static struct nsim_ft_entry *nsim_ft_lookup(struct nsim_dev_ft *ft,
 					    struct netdevsim *ns,
 					    const struct nsim_ft_pkt *p)
 {
+	struct hlist_head *head;
 	struct nsim_ft_entry *e;
 
-	list_for_each_entry_rcu(e, &ft->entries, list) {
+	head = nsim_ft_key_bucket(ft, ns, p->n_proto, p->ip_proto, &p->key);
+	hlist_for_each_entry_rcu(e, head, knode) {
+		if (e->in_ns == ns && e->n_proto == p->n_proto &&
+		    e->ip_proto == p->ip_proto && nsim_ft_key_match(e, &p->key))
+			return e;
+	}
+	list_for_each_entry_rcu(e, &ft->wild, wnode) {
 		if (e->in_ns == ns && e->n_proto == p->n_proto &&
 		    e->ip_proto == p->ip_proto && nsim_ft_key_match(e, &p->key))
 			return e;
@@ -795,9 +864,15 @@ DEFINE_SHOW_ATTRIBUTE(nsim_ft_entries);
 void nsim_dev_ft_init(struct nsim_dev *nsim_dev)
 {
 	struct nsim_dev_ft *ft = &nsim_dev->ft;
+	unsigned int i;
 
 	mutex_init(&ft->lock);
 	INIT_LIST_HEAD(&ft->entries);
+	INIT_LIST_HEAD(&ft->wild);
+	for (i = 0; i < ARRAY_SIZE(ft->by_cookie); i++) {
+		INIT_HLIST_HEAD(&ft->by_cookie[i]);
+		INIT_HLIST_HEAD(&ft->by_key[i]);
+	}
 	ft->capacity = NSIM_FT_CAPACITY_DEFAULT;
 
 	ft->ddir = debugfs_create_dir("ft", nsim_dev->ddir);

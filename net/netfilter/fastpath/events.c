@@ -94,7 +94,7 @@ static void nf_fp_dev_event_flow(struct nf_flowtable *ft,
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		if (nf_fp_devset_has(&ev->below, flow->dir[i].key.iif) &&
 		    nf_fp_devset_has(&ev->above, flow->dir[!i].oif)) {
-			nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_DEVICE);
+			nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_DEVICE);
 			return;
 		}
 	}
@@ -110,21 +110,21 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct netdev_notifier_changeupper_info *info;
 	struct nf_fp_dev_event ev = {};
+	struct net_device *top = dev;
 
 	switch (event) {
 	case NETDEV_CHANGEUPPER:
-		/* Only a master (a bridge, a bond) takes the packets of its
-		 * lower devices; a VLAN, macvlan or ipvlan device on top of
-		 * @dev leaves the paths through @dev as they were, and
-		 * sends events of its own when it goes.  Broken: the flows
-		 * that went over the link are still found above the upper
-		 * device.  Made: above @dev now includes the new upper.
+		/* A master (a bridge, a bond) taking @dev takes the packets
+		 * of the flows through @dev; an upper device that is no
+		 * master (VLAN, macvlan, ipvlan) leaves them alone.  Breaking
+		 * a link of either kind cuts the paths that went over it:
+		 * from @dev up through the upper device.
 		 */
 		info = ptr;
-		if (!info->master)
+		if (info->linking && !info->master)
 			return NOTIFY_DONE;
 		if (!info->linking)
-			nf_fp_devset_add_uppers(&ev.above, info->upper_dev);
+			top = info->upper_dev;
 		break;
 	case NETDEV_DOWN:
 	case NETDEV_UNREGISTER:
@@ -136,8 +136,8 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 	}
 
 	nf_fp_devset_add_lowers(&ev.below, dev);
-	nf_fp_devset_add_uppers(&ev.above, dev);
-	nf_fp_tables_walk(dev_net(dev), nf_fp_dev_event_flow, &ev);
+	nf_fp_devset_add_uppers(&ev.above, top);
+	nf_fp_netns_walk(dev_net(dev), nf_fp_dev_event_flow, &ev);
 	return NOTIFY_DONE;
 }
 
@@ -174,7 +174,7 @@ static void nf_fp_addr_event_flow(struct nf_flowtable *ft,
 			      &ev->addr))
 		return;
 	nf_ct_kill(ct);
-	nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_NAT_ADDR);
+	nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_NAT_ADDR);
 }
 
 static int nf_fp_inetaddr_event(struct notifier_block *nb,
@@ -189,11 +189,11 @@ static int nf_fp_inetaddr_event(struct notifier_block *nb,
 	};
 
 	if (event == NETDEV_DOWN)
-		nf_fp_tables_walk(dev_net(dev), nf_fp_addr_event_flow, &ev);
+		nf_fp_netns_walk(dev_net(dev), nf_fp_addr_event_flow, &ev);
 	return NOTIFY_DONE;
 }
 
-/* An atomic notifier chain: nf_fp_tables_walk() does not sleep. */
+/* An atomic notifier chain: nf_fp_netns_walk() does not sleep. */
 static int nf_fp_inet6addr_event(struct notifier_block *nb,
 				 unsigned long event, void *ptr)
 {
@@ -206,7 +206,7 @@ static int nf_fp_inet6addr_event(struct notifier_block *nb,
 	};
 
 	if (event == NETDEV_DOWN)
-		nf_fp_tables_walk(dev_net(dev), nf_fp_addr_event_flow, &ev);
+		nf_fp_netns_walk(dev_net(dev), nf_fp_addr_event_flow, &ev);
 	return NOTIFY_DONE;
 }
 

@@ -17,6 +17,7 @@
 #include <linux/rhashtable.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
+#include <linux/u64_stats_sync.h>
 #include <net/dst.h>
 #include <net/netns/generic.h>
 #include <net/xfrm.h>
@@ -108,14 +109,14 @@ enum {
 
 struct nf_fp_flow_hw;
 
-/* policy_genp points to nf_tables' fwd_seq of the netns (or to a
- * constant for flowtables that opted out of revalidation); policy_gen[dir]
+/* reval_genp points to nf_tables' fwd_seq of the netns (or to a
+ * constant for flowtables that opted out of revalidation); reval_gen[dir]
  * is the generation under which the ruleset last offloaded a packet of
  * that direction (the ruleset may judge the two directions differently),
- * policy_pending[dir] the gc_seq under which a packet of that direction
+ * reval_pending[dir] the gc_seq under which a packet of that direction
  * was last sent to the classic path to be judged again (odd: none), and
- * policy_gc_seen the one under which the garbage collector last found it
- * so.  See policy.c.  mark is the packet mark routing saw when the flow
+ * reval_gc_seen the one under which the garbage collector last found it
+ * so.  See revalidate.c.  mark is the packet mark routing saw when the flow
  * was built (set by prerouting rules, for instance), which its routes are
  * looked up with again.  hw is the flow's hardware offload state (hw.c),
  * NULL without "flags offload".
@@ -124,11 +125,11 @@ struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
 	struct nf_conn		*ct;
 	unsigned long		flags;
-	const unsigned int	*policy_genp;
-	unsigned int		policy_gen[IP_CT_DIR_MAX];
+	const unsigned int	*reval_genp;
+	unsigned int		reval_gen[IP_CT_DIR_MAX];
 	u32			expires;
-	unsigned int		policy_pending[IP_CT_DIR_MAX];
-	unsigned int		policy_gc_seen;
+	unsigned int		reval_pending[IP_CT_DIR_MAX];
+	unsigned int		reval_gc_seen;
 	u32			mark;
 	struct nf_fp_flow_hw	*hw;
 	struct rcu_head		rcu;
@@ -150,7 +151,7 @@ enum nf_fp_stat {
 	NF_FP_STAT_SLOW_MTU,
 	NF_FP_STAT_SLOW_TCP_FLAGS,
 	NF_FP_STAT_SLOW_OTHER,
-	NF_FP_STAT_SLOW_POLICY,
+	NF_FP_STAT_SLOW_REVAL,
 	NF_FP_STAT_DROP_XFRM,
 	NF_FP_STAT_FLOW_ADD,
 	NF_FP_STAT_FLOW_ADD_FAIL,
@@ -162,63 +163,133 @@ enum nf_fp_stat {
 	NF_FP_STAT_DEL_ROUTE,
 	NF_FP_STAT_DEL_DEVICE,
 	NF_FP_STAT_DEL_FLUSH,
-	NF_FP_STAT_DEL_POLICY,
+	NF_FP_STAT_DEL_REVAL,
 	NF_FP_STAT_DEL_NAT_ADDR,
 	NF_FP_STAT_GC_PASS,
 	NF_FP_STAT_MAX
 };
 
 struct nf_fp_stats {
-	unsigned long		cnt[NF_FP_STAT_MAX];
+	u64_stats_t		cnt[NF_FP_STAT_MAX];
+	struct u64_stats_sync	syncp;
 };
 
+/* Per network namespace (registry.c): the counters and the flowtables,
+ * changed under lock, walked under RCU or under lock.
+ */
 struct nf_fp_net {
 	struct nf_fp_stats __percpu	*stats;
 	struct nf_fp_stats __percpu	*stats_dead;
+	struct list_head		tables;
+	struct mutex			lock;	/* changes to tables */
 };
 
-/* stats.c */
 extern unsigned int nf_fp_net_id;
 
+static inline struct nf_fp_net *nf_fp_pernet(const struct net *net)
+{
+	return net_generic(net, nf_fp_net_id);
+}
+
+/* Per flowtable (registry.c), beside nf_tables' struct nf_flowtable:
+ * revalidation on or off (revalidate.c), the hardware offload state
+ * (hw.c).  link is a list of one with nf_flowtable::list, through which
+ * the flowtable finds it.
+ */
+struct nf_fp_hw;
+
+struct nf_fp_table {
+	struct list_head	link;
+	struct list_head	node;
+	struct nf_flowtable	*ft;
+	bool			revalidate;
+	struct nf_fp_hw		*hw;
+};
+
+static inline struct nf_fp_table *nf_fp_table(const struct nf_flowtable *ft)
+{
+	return container_of(ft->list.next, struct nf_fp_table, link);
+}
+
+/* stats.c */
+extern const char * const nf_fp_stat_names[NF_FP_STAT_MAX];
+
 /* Callers run under rcu_read_lock() or in process context before the
- * netns starts to die; pre_exit clears the pointer, and the grace period
- * netns cleanup waits for before ->exit makes freeing it safe.  Inline:
- * every packet the hook sees counts once.
+ * netns starts to die (see nf_fp_net_pre_exit()), from any context.
+ * Inline: every packet the hook sees counts once.
  */
 static inline void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx)
 {
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
-	struct nf_fp_stats __percpu *stats = READ_ONCE(fpn->stats);
+	struct nf_fp_stats __percpu *stats = READ_ONCE(nf_fp_pernet(net)->stats);
+	struct nf_fp_stats *s;
+	unsigned long flags;
 
-	if (likely(stats))
-		this_cpu_inc(stats->cnt[idx]);
+	if (unlikely(!stats))
+		return;
+	s = get_cpu_ptr(stats);
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc(&s->cnt[idx]);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(stats);
 }
 
-int nf_fp_stats_init(void);
-void nf_fp_stats_exit(void);
-void nf_fp_stats_show(struct seq_file *seq, struct net *net);
+struct nf_fp_stats __percpu *nf_fp_stats_alloc(void);
+void nf_fp_stats_free(struct nf_fp_stats __percpu *stats);
+void nf_fp_stats_read(const struct net *net, u64 *sum);
 
-/* table.c */
-int nf_fp_table_init(struct nf_flowtable *ft);
-void nf_fp_table_free(struct nf_flowtable *ft);
-int nf_fp_table_add(struct nf_flowtable *ft, struct nf_fp_flow *flow);
-struct nf_fp_dir *nf_fp_table_lookup(struct nf_flowtable *ft,
-				     const struct nf_fp_key *key);
-void nf_fp_table_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
-			enum nf_fp_stat reason);
-void nf_fp_table_flush_dev(struct nf_flowtable *ft,
-			   const struct net_device *dev);
-void nf_fp_table_walk(struct nf_flowtable *ft,
+/* registry.c */
+int nf_fp_flowtable_init(struct nf_flowtable *ft);
+void nf_fp_flowtable_free(struct nf_flowtable *ft);
+void nf_fp_netns_walk(const struct net *net,
 		      void (*fn)(struct nf_flowtable *ft,
 				 struct nf_fp_flow *flow, const void *arg),
 		      const void *arg);
-void nf_fp_tables_walk(const struct net *net,
-		       void (*fn)(struct nf_flowtable *ft,
-				  struct nf_fp_flow *flow, const void *arg),
-		       const void *arg);
-int nf_fp_tables_set_policy(struct net *net, const char *family,
-			    const char *table, const char *name, bool enable);
-void nf_fp_tables_show(struct seq_file *seq, struct net *net);
+int nf_fp_netns_each(struct net *net,
+		     int (*fn)(struct nf_flowtable *ft, void *arg), void *arg);
+int nf_fp_registry_init(void);
+void nf_fp_registry_exit(void);
+
+/* proc.c */
+int nf_fp_proc_init_net(struct net *net);
+void nf_fp_proc_exit_net(struct net *net);
+
+/* hash.c */
+int nf_fp_hash_init(struct nf_flowtable *ft);
+void nf_fp_hash_destroy(struct nf_flowtable *ft);
+struct nf_fp_dir *nf_fp_hash_lookup(struct nf_flowtable *ft,
+				    const struct nf_fp_key *key);
+int nf_fp_hash_insert(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_hash_unlink(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_hash_walk(struct nf_flowtable *ft,
+		     void (*fn)(struct nf_flowtable *ft,
+				struct nf_fp_flow *flow, const void *arg),
+		     const void *arg);
+
+/* gc.c */
+void nf_fp_gc_start(struct nf_flowtable *ft);
+void nf_fp_gc_stop(struct nf_flowtable *ft);
+
+/* flow.c */
+void nf_fp_flow_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+		       enum nf_fp_stat reason);
+void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
+void nf_fp_flow_flush(struct nf_flowtable *ft, const struct net_device *dev);
+
+/* conntrack.c */
+void nf_fp_ct_take(struct nf_conn *ct);
+void nf_fp_ct_hold(struct nf_fp_flow *flow);
+void nf_fp_ct_handback(struct nf_conn *ct);
+
+/* offload.c */
+void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
+
+/* nft.c */
+bool nf_fp_nft_has_dev(const struct nf_flowtable *ft,
+		       const struct net_device *dev);
+void nf_fp_nft_names(const struct nf_flowtable *ft, const char **family,
+		     const char **table, const char **name);
+int nf_fp_nft_init(void);
+void nf_fp_nft_exit(void);
 
 /* events.c */
 int nf_fp_events_init(void);
@@ -257,16 +328,18 @@ struct nf_fp_ingress {
 	bool	stacked;
 };
 
-bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev);
 int nf_fp_neigh_addr(struct dst_entry *dst, const union nf_inet_addr *daddr,
 		     u8 *ha);
 int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 		       const u8 *peer, struct nf_fp_ingress *ing);
-
-/* flow.c */
-void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt);
-void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
-void nf_fp_flow_hold_ct(struct nf_fp_flow *flow);
+bool nf_fp_dev_catchable(struct nf_flowtable *ft,
+			 const struct net_device *dev);
+int nf_fp_ingress_of_packet(struct nf_flowtable *ft,
+			    const struct nft_pktinfo *pkt,
+			    struct nf_fp_ingress *ing);
+int nf_fp_ingress_of_replies(struct nf_flowtable *ft, struct dst_entry *dst,
+			     const struct nf_conntrack_tuple *t,
+			     struct nf_fp_ingress *ing);
 
 /* Idle timeout of an offloaded flow: conntrack's per-netns sysctls.  @net
  * is the flowtable's, where the flow's conntrack entry lives as well:
@@ -334,8 +407,8 @@ static inline struct sk_buff *nf_fp_writable(struct sk_buff *skb,
  * device was addressed to the upper device, which the port's own
  * address check does not know.
  */
-static inline bool nf_fp_l2_ours(const struct sk_buff *skb,
-				 const struct nf_fp_dir *d)
+static inline bool nf_fp_l2_dest_ok(const struct sk_buff *skb,
+				    const struct nf_fp_dir *d)
 {
 	if (likely(skb->pkt_type == PACKET_HOST))
 		return true;
@@ -374,26 +447,25 @@ static inline bool nf_fp_tcp_closing(const struct sk_buff *skb,
 	return th->fin || th->rst || th->syn;
 }
 
-/* policy.c */
-bool nf_fp_policy_enabled(struct nf_flowtable *ft);
-void nf_fp_policy_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
-void nf_fp_policy_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
-			 enum ip_conntrack_dir dir);
-void nf_fp_policy_revalidate(struct nf_flowtable *ft, struct nf_fp_flow *flow,
-			     enum ip_conntrack_dir dir);
-bool nf_fp_policy_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow);
-int nf_fp_policy_set(struct nf_flowtable *ft, bool enable);
-void nf_fp_policy_forget(struct nf_flowtable *ft);
+/* revalidate.c */
+bool nf_fp_reval_enabled(struct nf_flowtable *ft);
+void nf_fp_reval_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_reval_divert(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			enum ip_conntrack_dir dir);
+void nf_fp_reval_offloaded(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			   enum ip_conntrack_dir dir);
+bool nf_fp_reval_abandoned(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+int nf_fp_reval_set(struct nf_flowtable *ft, bool enable);
 
 /* Has a ruleset change been committed since the ruleset last offloaded
  * a packet of direction @dir?  One load of the nftables generation and a
  * compare per packet.
  */
-static inline bool nf_fp_policy_stale(const struct nf_fp_flow *flow,
-				      enum ip_conntrack_dir dir)
+static inline bool nf_fp_reval_stale(const struct nf_fp_flow *flow,
+				     enum ip_conntrack_dir dir)
 {
-	return READ_ONCE(*READ_ONCE(flow->policy_genp)) !=
-	       READ_ONCE(flow->policy_gen[dir]);
+	return READ_ONCE(*READ_ONCE(flow->reval_genp)) !=
+	       READ_ONCE(flow->reval_gen[dir]);
 }
 
 /* hw_rule.c */
@@ -414,7 +486,32 @@ void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback);
 void nf_fp_hw_flow_gc(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow);
-void nf_fp_hw_show(struct seq_file *seq, struct nf_flowtable *ft);
+
+/* Why the hardware did not take a flow or gave it back, and how often the
+ * work item pushed, tried again and read counters.
+ */
+enum nf_fp_hw_reason {
+	NF_FP_HW_FAIL_NOSPC,
+	NF_FP_HW_FAIL_UNSUPPORTED,
+	NF_FP_HW_FAIL_NEIGH,
+	NF_FP_HW_FAIL_ERROR,
+	NF_FP_HW_FAIL_STATS,
+	NF_FP_HW_OUT_REVAL,
+	NF_FP_HW_PUSHED,
+	NF_FP_HW_RETRIED,
+	NF_FP_HW_STATS_READ,
+	NF_FP_HW_REASON_MAX
+};
+
+extern const char * const nf_fp_hw_reason_names[NF_FP_HW_REASON_MAX];
+
+struct nf_fp_hw_report {
+	int	flows;
+	int	count[NF_FP_HW_REASON_MAX];
+	char	last_error[80];
+};
+
+bool nf_fp_hw_report(struct nf_flowtable *ft, struct nf_fp_hw_report *r);
 
 /* What the classic path would check of a packet of @flow before routing
  * it, the route aside (see nf_fp_dir_dst()): the flow still in the table,
@@ -431,15 +528,15 @@ static inline bool nf_fp_flow_usable(struct nf_flowtable *ft,
 	if (unlikely(test_bit(NF_FP_FLOW_DEAD, &flow->flags)))
 		return false;
 	if (unlikely(nf_ct_is_dying(flow->ct))) {
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_CT_DYING);
+		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_CT_DYING);
 		return false;
 	}
-	if (unlikely(nf_fp_policy_stale(flow, d->dir))) {
-		nf_fp_policy_divert(ft, flow, d->dir);
+	if (unlikely(nf_fp_reval_stale(flow, d->dir))) {
+		nf_fp_reval_divert(ft, flow, d->dir);
 		return false;
 	}
 	if (d->key.l4proto == IPPROTO_TCP && nf_fp_tcp_closing(skb, thoff)) {
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
+		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_TEARDOWN);
 		nf_fp_stat_inc(read_pnet(&ft->net), NF_FP_STAT_SLOW_TCP_FLAGS);
 		return false;
 	}
@@ -457,9 +554,5 @@ unsigned int nf_fp_ipv4_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state);
 unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state);
-
-/* nft.c */
-int nf_fp_nft_init(void);
-void nf_fp_nft_exit(void);
 
 #endif /* _NF_FASTPATH_H */

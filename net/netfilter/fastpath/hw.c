@@ -12,7 +12,7 @@
  *
  * The garbage collector queues flows in hardware only when there is
  * something to do: read the hardware's counters of a flow close to its
- * timeout (a busy flow is then kept alive), take a flow whose policy is
+ * timeout (a busy flow is then kept alive), take a flow whose ruleset verdict is
  * out of date out of the hardware (it comes back once the ruleset has
  * judged it again), or try again a flow the driver refused for a reason
  * that passes (a busy or failing device, an unresolved neighbour) after a
@@ -27,8 +27,6 @@
  */
 
 #include <linux/netdevice.h>
-#include <linux/rculist.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/flow_offload.h>
 #include <net/netfilter/nf_conntrack_acct.h>
@@ -36,29 +34,13 @@
 
 #include "fastpath.h"
 
-/* Why the hardware did not take a flow or gave it back, and how often
- * the work item pushed, tried again and read counters.
- */
-enum nf_fp_hw_reason {
-	NF_FP_HW_FAIL_NOSPC,
-	NF_FP_HW_FAIL_UNSUPPORTED,
-	NF_FP_HW_FAIL_NEIGH,
-	NF_FP_HW_FAIL_ERROR,
-	NF_FP_HW_FAIL_STATS,
-	NF_FP_HW_OUT_POLICY,
-	NF_FP_HW_PUSHED,
-	NF_FP_HW_RETRIED,
-	NF_FP_HW_STATS_READ,
-	NF_FP_HW_REASON_MAX
-};
-
-static const char * const nf_fp_hw_reason_names[NF_FP_HW_REASON_MAX] = {
+const char * const nf_fp_hw_reason_names[NF_FP_HW_REASON_MAX] = {
 	[NF_FP_HW_FAIL_NOSPC]		= "hw_add_nospc",
 	[NF_FP_HW_FAIL_UNSUPPORTED]	= "hw_add_unsupported",
 	[NF_FP_HW_FAIL_NEIGH]		= "hw_add_noneigh",
 	[NF_FP_HW_FAIL_ERROR]		= "hw_add_error",
 	[NF_FP_HW_FAIL_STATS]		= "hw_stats_error",
-	[NF_FP_HW_OUT_POLICY]		= "hw_out_policy",
+	[NF_FP_HW_OUT_REVAL]		= "hw_out_policy",
 	[NF_FP_HW_PUSHED]		= "hw_pushed",
 	[NF_FP_HW_RETRIED]		= "hw_retried",
 	[NF_FP_HW_STATS_READ]		= "hw_stats_read",
@@ -77,7 +59,7 @@ enum {
 enum {
 	NF_FP_HW_TODO_PUSH	= BIT(0),
 	NF_FP_HW_TODO_STATS	= BIT(1),
-	NF_FP_HW_TODO_PULL	= BIT(2),	/* out: the policy is stale */
+	NF_FP_HW_TODO_PULL	= BIT(2),	/* out: the verdict is stale */
 	NF_FP_HW_TODO_RELEASE	= BIT(3),
 	NF_FP_HW_TODO_HANDBACK	= BIT(4),
 };
@@ -99,7 +81,6 @@ enum {
  * on and taken off the queue.
  */
 struct nf_fp_hw {
-	struct list_head	list;
 	struct nf_flowtable	*ft;
 	struct delayed_work	work;
 	spinlock_t		lock;		/* see above */
@@ -111,7 +92,6 @@ struct nf_fp_hw {
 	atomic_t		flows;
 	atomic_t		reasons[NF_FP_HW_REASON_MAX];
 	char			last_error[80];
-	struct rcu_head		rcu;
 };
 
 /* One flow's hardware offload, allocated with the flow. */
@@ -125,21 +105,6 @@ struct nf_fp_flow_hw {
 	u8			todo;
 	u8			tries;
 };
-
-static LIST_HEAD(nf_fp_hw_all);
-static DEFINE_MUTEX(nf_fp_hw_mutex);
-
-static struct nf_fp_hw *nf_fp_hw_find(struct nf_flowtable *ft)
-{
-	struct nf_fp_hw *hw;
-
-	list_for_each_entry_rcu(hw, &nf_fp_hw_all, list,
-				lockdep_is_held(&nf_fp_hw_mutex)) {
-		if (hw->ft == ft)
-			return hw;
-	}
-	return NULL;
-}
 
 /* Offer @cls to every callback bound to the flowtable.  Success if one
  * driver took it; otherwise the most telling error of the refusals.
@@ -225,10 +190,10 @@ static int nf_fp_hw_replace_dir(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 /* Packets in hardware are not judged by the ruleset: only a flow whose
  * two directions are both up to date may go there.
  */
-static bool nf_fp_hw_policy_stale(const struct nf_fp_flow *flow)
+static bool nf_fp_hw_reval_stale(const struct nf_fp_flow *flow)
 {
-	return nf_fp_policy_stale(flow, IP_CT_DIR_ORIGINAL) ||
-	       nf_fp_policy_stale(flow, IP_CT_DIR_REPLY);
+	return nf_fp_reval_stale(flow, IP_CT_DIR_ORIGINAL) ||
+	       nf_fp_reval_stale(flow, IP_CT_DIR_REPLY);
 }
 
 /* Queue @flow for the work item with @todo.  Once RELEASE is queued the
@@ -328,7 +293,7 @@ static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 	/* The hardware will check neither the ruleset, the conntrack entry
 	 * nor the routes: all must be current now.
 	 */
-	if (nf_fp_hw_policy_stale(flow) || nf_ct_is_dying(flow->ct) ||
+	if (nf_fp_hw_reval_stale(flow) || nf_ct_is_dying(flow->ct) ||
 	    nf_fp_route_check(hw->ft, flow))
 		return;
 
@@ -432,7 +397,7 @@ static void nf_fp_hw_work(struct work_struct *work)
 		}
 		if (todo & NF_FP_HW_TODO_PULL && fh->state == NF_FP_HW_ON) {
 			nf_fp_hw_pull(hw, flow);
-			atomic_inc(&hw->reasons[NF_FP_HW_OUT_POLICY]);
+			atomic_inc(&hw->reasons[NF_FP_HW_OUT_REVAL]);
 		}
 		if (todo & NF_FP_HW_TODO_PUSH)
 			nf_fp_hw_push(hw, flow);
@@ -447,15 +412,10 @@ static void nf_fp_hw_work(struct work_struct *work)
  */
 void nf_fp_hw_flow_init(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 {
+	struct nf_fp_hw *hw = nf_fp_table(ft)->hw;
 	struct nf_fp_flow_hw *fh;
-	struct nf_fp_hw *hw;
 
 	flow->hw = NULL;
-	if (!nf_flowtable_hw_offload(ft))
-		return;
-	rcu_read_lock();
-	hw = nf_fp_hw_find(ft);
-	rcu_read_unlock();
 	if (!hw)
 		return;
 	fh = kzalloc(sizeof(*fh), GFP_ATOMIC);
@@ -482,7 +442,7 @@ void nf_fp_hw_flow_added(struct nf_fp_flow *flow)
 		nf_fp_hw_queue(flow->hw->hw, flow, NF_FP_HW_TODO_PUSH);
 }
 
-/* The flow was revalidated: if policy took it out of the hardware, it
+/* The flow was revalidated: if revalidation took it out of the hardware, it
  * may go back.
  */
 void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow)
@@ -543,7 +503,7 @@ void nf_fp_hw_flow_gc(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 	hw = fh->hw;
 	switch (READ_ONCE(fh->state)) {
 	case NF_FP_HW_ON:
-		if (nf_fp_hw_policy_stale(flow))
+		if (nf_fp_hw_reval_stale(flow))
 			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_PULL);
 		else if (nf_fp_hw_flow_expiring(read_pnet(&ft->net), flow))
 			nf_fp_hw_queue(hw, flow, NF_FP_HW_TODO_STATS);
@@ -636,11 +596,8 @@ int nf_fp_hw_bind(struct nf_flowtable *ft, struct net_device *dev)
  */
 void nf_fp_hw_unbind(struct nf_flowtable *ft, struct net_device *dev)
 {
-	struct nf_fp_hw *hw;
+	struct nf_fp_hw *hw = nf_fp_table(ft)->hw;
 
-	mutex_lock(&nf_fp_hw_mutex);
-	hw = nf_fp_hw_find(ft);
-	mutex_unlock(&nf_fp_hw_mutex);
 	if (hw)
 		nf_fp_hw_drain(hw, false);
 	nf_fp_hw_block(ft, dev, FLOW_BLOCK_UNBIND);
@@ -661,47 +618,36 @@ int nf_fp_hw_init(struct nf_flowtable *ft)
 	INIT_LIST_HEAD(&hw->queue);
 	INIT_LIST_HEAD(&hw->nospace);
 	INIT_DELAYED_WORK(&hw->work, nf_fp_hw_work);
-
-	mutex_lock(&nf_fp_hw_mutex);
-	list_add_rcu(&hw->list, &nf_fp_hw_all);
-	mutex_unlock(&nf_fp_hw_mutex);
+	nf_fp_table(ft)->hw = hw;
 	return 0;
 }
 
-/* All flows have left the table: run the queue dry, then forget @ft. */
+/* All flows have left the table: run the queue dry. */
 void nf_fp_hw_free(struct nf_flowtable *ft)
 {
-	struct nf_fp_hw *hw;
+	struct nf_fp_table *t = nf_fp_table(ft);
+	struct nf_fp_hw *hw = t->hw;
 
-	mutex_lock(&nf_fp_hw_mutex);
-	hw = nf_fp_hw_find(ft);
-	if (hw)
-		list_del_rcu(&hw->list);
-	mutex_unlock(&nf_fp_hw_mutex);
 	if (!hw)
 		return;
-
 	nf_fp_hw_drain(hw, true);
-	kfree_rcu(hw, rcu);
+	t->hw = NULL;
+	kfree(hw);
 }
 
-void nf_fp_hw_show(struct seq_file *seq, struct nf_flowtable *ft)
+/* What the hardware offload of @ft did, for /proc; false without it. */
+bool nf_fp_hw_report(struct nf_flowtable *ft, struct nf_fp_hw_report *r)
 {
-	struct nf_fp_hw *hw;
+	struct nf_fp_hw *hw = nf_fp_table(ft)->hw;
 	int i;
 
-	mutex_lock(&nf_fp_hw_mutex);
-	hw = nf_fp_hw_find(ft);
-	if (hw) {
-		seq_printf(seq, " hw_flows %d", atomic_read(&hw->flows));
-		for (i = 0; i < NF_FP_HW_REASON_MAX; i++)
-			seq_printf(seq, " %s %d", nf_fp_hw_reason_names[i],
-				   atomic_read(&hw->reasons[i]));
-		spin_lock_bh(&hw->lock);
-		if (hw->last_error[0])
-			seq_printf(seq, " hw_last_error \"%s\"",
-				   hw->last_error);
-		spin_unlock_bh(&hw->lock);
-	}
-	mutex_unlock(&nf_fp_hw_mutex);
+	if (!hw)
+		return false;
+	r->flows = atomic_read(&hw->flows);
+	for (i = 0; i < NF_FP_HW_REASON_MAX; i++)
+		r->count[i] = atomic_read(&hw->reasons[i]);
+	spin_lock_bh(&hw->lock);
+	strscpy(r->last_error, hw->last_error, sizeof(r->last_error));
+	spin_unlock_bh(&hw->lock);
+	return true;
 }

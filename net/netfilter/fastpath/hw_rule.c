@@ -109,25 +109,29 @@ static void nf_fp_hw_build_match(struct nf_fp_hw_match *m,
 	}
 }
 
-/* The next free action of @rule, or NULL when all are used: the rule is
- * then refused rather than written past its end.
+/* The next free action of @rule, as an action @id, or NULL when all are
+ * used: the rule is then refused rather than written past its end.
  */
-static struct flow_action_entry *nf_fp_hw_action(struct flow_rule *rule)
+static struct flow_action_entry *nf_fp_hw_action(struct flow_rule *rule,
+						 enum flow_action_id id)
 {
+	struct flow_action_entry *a;
+
 	if (rule->action.num_entries >= NF_FP_HW_MAX_ACTIONS)
 		return NULL;
-	return &rule->action.entries[rule->action.num_entries++];
+	a = &rule->action.entries[rule->action.num_entries++];
+	a->id = id;
+	return a;
 }
 
 static int nf_fp_hw_mangle(struct flow_rule *rule, enum flow_action_id id,
 			   enum flow_action_mangle_base htype, u32 offset,
 			   u32 mask, u32 val)
 {
-	struct flow_action_entry *a = nf_fp_hw_action(rule);
+	struct flow_action_entry *a = nf_fp_hw_action(rule, id);
 
 	if (!a)
 		return -E2BIG;
-	a->id = id;
 	a->mangle.htype = htype;
 	a->mangle.offset = offset;
 	a->mangle.mask = mask;
@@ -232,22 +236,18 @@ static int nf_fp_hw_csum_redirect(struct flow_rule *rule,
 				  const struct nf_fp_key *k,
 				  struct net_device *out)
 {
-	struct flow_action_entry *a;
+	struct flow_action_entry *csum, *redirect;
 
-	a = nf_fp_hw_action(rule);
-	if (!a)
+	csum = nf_fp_hw_action(rule, FLOW_ACTION_CSUM);
+	redirect = nf_fp_hw_action(rule, FLOW_ACTION_REDIRECT);
+	if (!csum || !redirect)
 		return -E2BIG;
-	a->id = FLOW_ACTION_CSUM;
-	a->csum_flags = k->l4proto == IPPROTO_TCP ? TCA_CSUM_UPDATE_FLAG_TCP :
-						    TCA_CSUM_UPDATE_FLAG_UDP;
+
+	csum->csum_flags = k->l4proto == IPPROTO_TCP ?
+			   TCA_CSUM_UPDATE_FLAG_TCP : TCA_CSUM_UPDATE_FLAG_UDP;
 	if (k->l3proto == NFPROTO_IPV4)
-		a->csum_flags |= TCA_CSUM_UPDATE_FLAG_IPV4HDR;
-
-	a = nf_fp_hw_action(rule);
-	if (!a)
-		return -E2BIG;
-	a->id = FLOW_ACTION_REDIRECT;
-	a->dev = out;
+		csum->csum_flags |= TCA_CSUM_UPDATE_FLAG_IPV4HDR;
+	redirect->dev = out;
 	return 0;
 }
 

@@ -188,8 +188,8 @@ unsigned int nf_fp_ipv6_hook(void *priv, struct sk_buff *skb,
 	}
 	key.vlan = nf_fp_vlan_key(skb);
 
-	d = nf_fp_table_lookup(ft, &key);
-	if (!d || !nf_fp_l2_ours(skb, d)) {
+	d = nf_fp_hash_lookup(ft, &key);
+	if (!d || !nf_fp_l2_dest_ok(skb, d)) {
 		nf_fp_stat_inc(state->net, NF_FP_STAT_MISS);
 		return NF_ACCEPT;
 	}

@@ -10,6 +10,51 @@
 
 #include "fastpath.h"
 
+/* The only place that knows our flowtables are nf_tables objects. */
+static const struct nft_flowtable *
+nf_fp_nft_flowtable(const struct nf_flowtable *ft)
+{
+	return container_of(ft, struct nft_flowtable, data);
+}
+
+/* Is @dev one of the flowtable's devices?  Under RCU or the commit mutex. */
+bool nf_fp_nft_has_dev(const struct nf_flowtable *ft,
+		       const struct net_device *dev)
+{
+	struct nft_hook *hook;
+
+	list_for_each_entry_rcu(hook, &nf_fp_nft_flowtable(ft)->hook_list,
+				list) {
+		if (hook->ops.dev == dev)
+			return true;
+	}
+	return false;
+}
+
+static const char *nf_fp_nft_family(u8 family)
+{
+	switch (family) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	}
+	return "unknown";
+}
+
+/* The names a user gave the flowtable: family, table and flowtable. */
+void nf_fp_nft_names(const struct nf_flowtable *ft, const char **family,
+		     const char **table, const char **name)
+{
+	const struct nft_flowtable *nft_ft = nf_fp_nft_flowtable(ft);
+
+	*family = nf_fp_nft_family(nft_ft->table->family);
+	*table = nft_ft->table->name;
+	*name = nft_ft->name;
+}
+
 static unsigned int nf_fp_inet_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
@@ -33,7 +78,7 @@ static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
 	case FLOW_BLOCK_BIND:
 		return nf_flowtable_hw_offload(ft) ? nf_fp_hw_bind(ft, dev) : 0;
 	case FLOW_BLOCK_UNBIND:
-		nf_fp_table_flush_dev(ft, dev);
+		nf_fp_flow_flush(ft, dev);
 		if (nf_flowtable_hw_offload(ft))
 			nf_fp_hw_unbind(ft, dev);
 		return 0;
@@ -44,9 +89,9 @@ static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
 #define NF_FP_TYPE(_family, _hook)	{	\
 	.family	= _family,			\
 	.hook	= _hook,			\
-	.init	= nf_fp_table_init,		\
+	.init	= nf_fp_flowtable_init,		\
 	.setup	= nf_fp_setup,			\
-	.free	= nf_fp_table_free,		\
+	.free	= nf_fp_flowtable_free,		\
 	.owner	= THIS_MODULE,			\
 }
 

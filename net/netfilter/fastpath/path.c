@@ -15,19 +15,6 @@
 
 #include "fastpath.h"
 
-bool nf_fp_has_dev(struct nf_flowtable *ft, const struct net_device *dev)
-{
-	struct nft_flowtable *nft_ft = container_of(ft, struct nft_flowtable,
-						    data);
-	struct nft_hook *hook;
-
-	list_for_each_entry_rcu(hook, &nft_ft->hook_list, list) {
-		if (hook->ops.dev == dev)
-			return true;
-	}
-	return false;
-}
-
 /* Link-layer address of the neighbour that @dst sends packets for @daddr
  * to, if it is known.
  */
@@ -100,7 +87,7 @@ static int nf_fp_ingress_self(struct nf_flowtable *ft,
 			      const struct net_device *dev,
 			      struct nf_fp_ingress *ing)
 {
-	if (!nf_fp_has_dev(ft, dev))
+	if (!nf_fp_nft_has_dev(ft, dev))
 		return -ENODEV;
 	ing->ifindex = dev->ifindex;
 	ing->vlan = 0;
@@ -127,7 +114,7 @@ int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 	for (i = 0; i < stack.num_paths; i++) {
 		const struct net_device_path *p = &stack.path[i];
 
-		if (tags.num <= 1 && nf_fp_has_dev(ft, p->dev)) {
+		if (tags.num <= 1 && nf_fp_nft_has_dev(ft, p->dev)) {
 			ing->ifindex = p->dev->ifindex;
 			ing->vlan = tags.num ? tags.vlan[0] : 0;
 			ing->stacked = i > 0;
@@ -137,4 +124,41 @@ int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 			break;
 	}
 	return err;
+}
+
+/* Could the flowtable catch packets that routing sees on @dev: is @dev
+ * one of its devices, or stacked on others?
+ */
+bool nf_fp_dev_catchable(struct nf_flowtable *ft,
+			 const struct net_device *dev)
+{
+	return dev->netdev_ops->ndo_fill_forward_path || nf_fp_nft_has_dev(ft, dev);
+}
+
+/* Where the current packet was caught: its sender is the peer. */
+int nf_fp_ingress_of_packet(struct nf_flowtable *ft,
+			    const struct nft_pktinfo *pkt,
+			    struct nf_fp_ingress *ing)
+{
+	const struct sk_buff *skb = pkt->skb;
+	const u8 *peer = NULL;
+
+	if (skb_mac_header_was_set(skb) && skb_mac_header_len(skb) >= ETH_HLEN)
+		peer = eth_hdr(skb)->h_source;
+	return nf_fp_path_ingress(ft, nft_in(pkt), peer, ing);
+}
+
+/* Where the answers to the current packet will be caught: they come from
+ * the neighbour @dst sends to, the tuple @t's source once NATed.
+ */
+int nf_fp_ingress_of_replies(struct nf_flowtable *ft, struct dst_entry *dst,
+			     const struct nf_conntrack_tuple *t,
+			     struct nf_fp_ingress *ing)
+{
+	u8 ha[ETH_ALEN], *peer = NULL;
+
+	if (!dst_xfrm(dst) && dst->dev->netdev_ops->ndo_fill_forward_path &&
+	    !nf_fp_neigh_addr(dst, &t->src.u3, ha))
+		peer = ha;
+	return nf_fp_path_ingress(ft, dst->dev, peer, ing);
 }

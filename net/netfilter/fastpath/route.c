@@ -321,7 +321,7 @@ struct dst_entry *nf_fp_route_refresh(struct nf_flowtable *ft,
 
 	dst = nf_fp_route_again(read_pnet(&ft->net), flow, d, skb);
 	if (!dst)
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 	return dst;
 }
 
@@ -345,6 +345,6 @@ int nf_fp_route_check(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 	}
 	rcu_read_unlock();
 	if (err)
-		nf_fp_table_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 	return err;
 }

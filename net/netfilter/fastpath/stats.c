@@ -1,21 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-netns fast path counters and /proc/net/nf_fastpath.
+ * Counters of the fast path, per network namespace: per CPU, 64 bits wide
+ * on every architecture (u64_stats), summed when read.
  */
 
-#include <linux/capability.h>
 #include <linux/percpu.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
-#include <linux/string.h>
-#include <net/net_namespace.h>
-#include <net/netns/generic.h>
+#include <linux/u64_stats_sync.h>
 
 #include "fastpath.h"
 
-unsigned int nf_fp_net_id __read_mostly;
-
-static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
+const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_HIT]		= "hit",
 	[NF_FP_STAT_MISS]		= "miss",
 	[NF_FP_STAT_SLOW_HEADER]	= "slow_header",
@@ -25,7 +19,7 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_SLOW_MTU]		= "slow_mtu",
 	[NF_FP_STAT_SLOW_TCP_FLAGS]	= "slow_tcp_flags",
 	[NF_FP_STAT_SLOW_OTHER]		= "slow_other",
-	[NF_FP_STAT_SLOW_POLICY]	= "slow_policy",
+	[NF_FP_STAT_SLOW_REVAL]	= "slow_policy",
 	[NF_FP_STAT_DROP_XFRM]		= "drop_xfrm_policy",
 	[NF_FP_STAT_FLOW_ADD]		= "flow_add",
 	[NF_FP_STAT_FLOW_ADD_FAIL]	= "flow_add_fail",
@@ -37,106 +31,55 @@ static const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_DEL_ROUTE]		= "del_route",
 	[NF_FP_STAT_DEL_DEVICE]		= "del_device",
 	[NF_FP_STAT_DEL_FLUSH]		= "del_flush",
-	[NF_FP_STAT_DEL_POLICY]		= "del_policy",
+	[NF_FP_STAT_DEL_REVAL]		= "del_policy",
 	[NF_FP_STAT_DEL_NAT_ADDR]	= "del_nat_addr",
 	[NF_FP_STAT_GC_PASS]		= "gc_passes",
 };
 
-static int nf_fp_stats_seq_show(struct seq_file *seq, void *v)
+struct nf_fp_stats __percpu *nf_fp_stats_alloc(void)
 {
-	struct net *net = seq_file_single_net(seq);
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
 	struct nf_fp_stats __percpu *stats;
-	unsigned long sum;
-	int i, cpu;
+	int cpu;
 
-	nf_fp_tables_show(seq, net);
+	stats = alloc_percpu(struct nf_fp_stats);
+	if (!stats)
+		return NULL;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+	return stats;
+}
 
+void nf_fp_stats_free(struct nf_fp_stats __percpu *stats)
+{
+	free_percpu(stats);
+}
+
+/* The counters of @net, summed over the CPUs, into @sum[NF_FP_STAT_MAX];
+ * all zero once the netns is going away.
+ */
+void nf_fp_stats_read(const struct net *net, u64 *sum)
+{
+	struct nf_fp_stats __percpu *stats;
+	u64 val[NF_FP_STAT_MAX];
+	unsigned int start;
+	int cpu, i;
+
+	memset(sum, 0, NF_FP_STAT_MAX * sizeof(*sum));
 	rcu_read_lock();
-	stats = READ_ONCE(fpn->stats);
-	for (i = 0; stats && i < NF_FP_STAT_MAX; i++) {
-		sum = 0;
-		for_each_possible_cpu(cpu)
-			sum += per_cpu_ptr(stats, cpu)->cnt[i];
-		seq_printf(seq, "%s %lu\n", nf_fp_stat_names[i], sum);
+	stats = READ_ONCE(nf_fp_pernet(net)->stats);
+	for_each_possible_cpu(cpu) {
+		const struct nf_fp_stats *s;
+
+		if (!stats)
+			break;
+		s = per_cpu_ptr(stats, cpu);
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (i = 0; i < NF_FP_STAT_MAX; i++)
+				val[i] = u64_stats_read(&s->cnt[i]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		for (i = 0; i < NF_FP_STAT_MAX; i++)
+			sum[i] += val[i];
 	}
 	rcu_read_unlock();
-	return 0;
-}
-
-/* "<family> <table> <flowtable> revalidate on|off" */
-static int nf_fp_stats_write(struct file *file, char *buf, size_t size)
-{
-	struct seq_file *seq = file->private_data;
-	struct net *net = seq_file_single_net(seq);
-	char *tok[5], *p = strim(buf);
-	int i;
-
-	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
-		return -EPERM;
-
-	for (i = 0; i < ARRAY_SIZE(tok); i++) {
-		p = skip_spaces(p);
-		tok[i] = strsep(&p, " \t");
-		if (!tok[i] || !*tok[i])
-			return -EINVAL;
-	}
-	if (p || strcmp(tok[3], "revalidate"))
-		return -EINVAL;
-	if (strcmp(tok[4], "on") && strcmp(tok[4], "off"))
-		return -EINVAL;
-
-	return nf_fp_tables_set_policy(net, tok[0], tok[1], tok[2],
-				       !strcmp(tok[4], "on"));
-}
-
-static int __net_init nf_fp_net_init(struct net *net)
-{
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
-
-	fpn->stats = alloc_percpu(struct nf_fp_stats);
-	if (!fpn->stats)
-		return -ENOMEM;
-
-	if (!proc_create_net_single_write("nf_fastpath", 0644, net->proc_net,
-					  nf_fp_stats_seq_show,
-					  nf_fp_stats_write, NULL)) {
-		free_percpu(fpn->stats);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void __net_exit nf_fp_net_pre_exit(struct net *net)
-{
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
-
-	remove_proc_entry("nf_fastpath", net->proc_net);
-	fpn->stats_dead = fpn->stats;
-	WRITE_ONCE(fpn->stats, NULL);
-}
-
-static void __net_exit nf_fp_net_exit(struct net *net)
-{
-	struct nf_fp_net *fpn = net_generic(net, nf_fp_net_id);
-
-	free_percpu(fpn->stats_dead);
-}
-
-static struct pernet_operations nf_fp_net_ops = {
-	.init		= nf_fp_net_init,
-	.pre_exit	= nf_fp_net_pre_exit,
-	.exit		= nf_fp_net_exit,
-	.id		= &nf_fp_net_id,
-	.size		= sizeof(struct nf_fp_net),
-};
-
-int nf_fp_stats_init(void)
-{
-	return register_pernet_subsys(&nf_fp_net_ops);
-}
-
-void nf_fp_stats_exit(void)
-{
-	unregister_pernet_subsys(&nf_fp_net_ops);
 }

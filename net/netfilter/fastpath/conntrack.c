@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The conntrack entry of an offloaded flow: made liberal when the flow is
+ * built, kept from expiring while the flow lives (conntrack sees none of
+ * its packets), and handed back to conntrack's own tracking when the flow
+ * leaves the table.
+ */
+
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_l4proto.h>
+
+#include "fastpath.h"
+
+/* How far ahead an offloaded entry's timeout is kept.  Conntrack sees no
+ * packets of it and knows nothing of IPS_OFFLOAD: left alone, the entry
+ * would expire under the flow (after a packet that took the classic path
+ * gave it the timeout of its state, for instance).
+ */
+#define NF_FP_CT_HOLD	(24 * 60 * 60 * HZ)
+
+/* The connection is being offloaded: conntrack will see none of its
+ * packets.  Keep the entry's timeout far ahead, and since packets of the
+ * connection may reach conntrack at any time (a segment over the MTU, a
+ * revalidation after a ruleset change) without conntrack having seen the
+ * ones in between, its sequence windows will be stale: make it accept
+ * what it cannot check.
+ */
+void nf_fp_ct_take(struct nf_conn *ct)
+{
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+	if (nf_ct_protonum(ct) != IPPROTO_TCP)
+		return;
+
+	spin_lock_bh(&ct->lock);
+	ct->proto.tcp.seen[IP_CT_DIR_ORIGINAL].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+	ct->proto.tcp.seen[IP_CT_DIR_REPLY].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+	spin_unlock_bh(&ct->lock);
+}
+
+/* Keep the conntrack entry of a live flow from expiring: from the garbage
+ * collector, and after a packet of the flow went through conntrack.  An
+ * entry that expired already is left to conntrack.  A flow that left the
+ * table has handed its entry back (nf_fp_ct_handback()) or is about to:
+ * the cmpxchg() then finds another timeout, or the flag tells.
+ */
+void nf_fp_ct_hold(struct nf_fp_flow *flow)
+{
+	struct nf_conn *ct = flow->ct;
+	u32 timeout = READ_ONCE(ct->timeout);
+	s32 left = timeout - nfct_time_stamp;
+
+	if (left <= 0 || left >= NF_FP_CT_HOLD / 2)
+		return;
+	smp_rmb();	/* the timeout before the flag, see nf_fp_flow_remove() */
+	if (test_bit(NF_FP_FLOW_DEAD, &flow->flags))
+		return;
+	cmpxchg(&ct->timeout, timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+}
+
+/* Let conntrack track the connection again from where it stands: window
+ * tracking restarts from the next packets seen, and the entry gets the
+ * timeout its state has on the classic path.
+ */
+void nf_fp_ct_handback(struct nf_conn *ct)
+{
+	struct net *net = nf_ct_net(ct);
+	u32 timeout;
+
+	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
+		spin_lock_bh(&ct->lock);
+		ct->proto.tcp.seen[IP_CT_DIR_ORIGINAL].td_maxwin = 0;
+		ct->proto.tcp.seen[IP_CT_DIR_REPLY].td_maxwin = 0;
+		timeout = nf_tcp_pernet(net)->timeouts[ct->proto.tcp.state];
+		spin_unlock_bh(&ct->lock);
+	} else {
+		timeout = nf_udp_pernet(net)->timeouts[UDP_CT_REPLIED];
+	}
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + timeout);
+}
