@@ -6,13 +6,15 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug check-repeat demo bench clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench clean
 
 help:
-	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug check-repeat demo bench clean"
+	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench clean"
 	@echo "  make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=s]"
 	@echo "  make check [TESTS='smoke.sh ...']     (ours kernel, plus patch checks)"
 	@echo "  make check-debug [TESTS='...']        (debug kernel: KASAN, lockdep, kmemleak)"
+	@echo "  make check-distro [TESTS='...']       (distro kernel: ours + NF_FLOW_TABLE, act_ct, OVS)"
+	@echo "  make check-all                        (check, then the whole suite on debug and distro, bisect-check)"
 	@echo "  make check-repeat N=10 [TESTS='...'] [KERNEL=ours|debug]  (N boots, failed cases listed)"
 	@echo "  make bench [QUICK=1] [BENCH_BUILD=0]"
 
@@ -47,6 +49,13 @@ check:
 # The selftests again on the debug kernel (KASAN, lockdep, kmemleak...).
 check-debug:
 	@CHECK_KERNEL=debug VM_DIR=build/vm-debug scripts/check.sh
+
+# All selftests on the distro kernel (make check runs a subset there).
+check-distro:
+	@CHECK_KERNEL=distro VM_DIR=build/vm-distro scripts/check.sh
+
+# Everything, by hand: more than the CI budget (see README).
+check-all: check check-debug check-distro bisect-check
 
 # The selftests N times, one boot each; lists every case that failed at
 # least once (scripts/check-repeat.sh). Its own VM folder unless VM_DIR

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # make check [TESTS='smoke.sh ...']: the project's test command.
 # deps -> tree -> ours kernel -> check-patches -> one guest boot running
-# selftests/run.sh.
+# selftests/run.sh; then (without TESTS, unless CHECK_DISTRO=0) the distro
+# kernel - ours next to mainline's flowtable core and tc act_ct - booted
+# once for the tests named in DISTRO_TESTS (default: smoke, datapath,
+# coexistence, mainline's nft_flowtable.sh).
 # make check-debug (CHECK_KERNEL=debug): the same selftests on the debug
-# kernel (KASAN, lockdep, kmemleak, ...) in build/vm-debug, without the patch
-# checks; any kernel report in the console log is a failure. Counts every KTAP result line (patch checks and guest
-# tests); a kernel that does not build, a crashed or hung guest, or a guest
-# run that fails without a "not ok" line each count as one failure.
+# kernel (KASAN, lockdep, kmemleak, ...) in build/vm-debug, without the
+# patch checks; CHECK_KERNEL=distro: all of them on the distro kernel.
+# Any kernel report in the console log is a failure. Counts every KTAP
+# result line (patch checks and guest tests); a kernel that does not
+# build, a crashed or hung guest, or a guest run that fails without a
+# "not ok" line each count as one failure.
 # Last line: "N passed, N failed, N skipped"; exit status 1 if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +23,8 @@ ours)	VM_DIR="${VM_DIR:-build/vm}"; log="$BUILD/check-results.log" ;;
 debug)	VM_DIR="${VM_DIR:-build/vm-debug}"; log="$BUILD/check-debug-results.log"
 	# KASAN and lockdep slow everything down several times over.
 	export VM_TIMEOUT="${VM_TIMEOUT:-4800}" FP_TIMEOUT_SCALE="${FP_TIMEOUT_SCALE:-3}" ;;
-*)	die "CHECK_KERNEL must be ours or debug" ;;
+distro)	VM_DIR="${VM_DIR:-build/vm-distro}"; log="$BUILD/check-distro-results.log" ;;
+*)	die "CHECK_KERNEL must be ours, debug or distro" ;;
 esac
 export KERNEL VM_DIR
 mkdir -p "$BUILD"
@@ -31,11 +37,32 @@ fail_line() { echo "$1: not ok 1 $2" >> "$log"; echo "not ok - $1: $2"; }
 scripts/deps.sh
 scripts/tree.sh
 
-kernel_ok=1
-if ! scripts/kernel.sh; then
-	kernel_ok=0
-	fail_line kernel "build of the $KERNEL kernel failed"
-fi
+# guest_lane <prefix> <kernel> <vm dir> [tests...]: build the kernel, boot
+# it once running selftests/run.sh on the tests (all without any), and
+# collect the results under <prefix>.
+guest_lane() {
+	local prefix=$1 kernel=$2 vmdir=$3 vmstatus=0 out
+	shift 3
+
+	if ! KERNEL=$kernel scripts/kernel.sh; then
+		fail_line "$prefix" "build of the $kernel kernel failed"
+		return
+	fi
+	# The guest runs a copy of selftests/ in its tmpfs: edits on the host
+	# during a long run must not change files under a reading guest.
+	CMD="cp -r selftests /tmp/selftests && KSRC=\$PWD/build/linux FP_TIMEOUT_SCALE=${FP_TIMEOUT_SCALE:-1} /tmp/selftests/run.sh $*" \
+		KERNEL=$kernel VM_DIR=$vmdir scripts/vm.sh || vmstatus=$?
+	out="$REPO/$vmdir/output.log"
+	[ -f "$out" ] && collect "$prefix" < "$out"
+	case "$vmstatus" in
+	0) ;;
+	124) fail_line "$prefix" "guest hung or died (no exit marker), see $vmdir/console.log" ;;
+	125) fail_line "$prefix" "kernel report (BUG/WARNING/KASAN/...) in $vmdir/console.log" ;;
+	*)  if ! grep -q "^$prefix: not ok" "$log"; then
+		    fail_line "$prefix" "selftests/run.sh exited with $vmstatus"
+	    fi ;;
+	esac
+}
 
 if [ "$KERNEL" = ours ]; then
 	note "check-patches"
@@ -44,25 +71,16 @@ if [ "$KERNEL" = ours ]; then
 	collect check-patches < "$BUILD/check-patches.out"
 fi
 
-if [ "$kernel_ok" = 1 ]; then
-	# shellcheck disable=SC2086
-	vmstatus=0
-	# The guest runs a copy of selftests/ in its tmpfs: edits on the host
-	# during a long run must not change files under a reading guest.
-	CMD="cp -r selftests /tmp/selftests && KSRC=\$PWD/build/linux FP_TIMEOUT_SCALE=${FP_TIMEOUT_SCALE:-1} /tmp/selftests/run.sh ${TESTS:-}" \
-		scripts/vm.sh || vmstatus=$?
-	out="$REPO/$VM_DIR/output.log"
-	[ -f "$out" ] && collect guest < "$out"
-	case "$vmstatus" in
-	0) ;;
-	124) fail_line guest "guest hung or died (no exit marker), see $VM_DIR/console.log" ;;
-	125) fail_line guest "kernel report (BUG/WARNING/KASAN/...) in $VM_DIR/console.log" ;;
-	*)  if ! grep -q '^guest: not ok' "$log"; then
-		    fail_line guest "selftests/run.sh exited with $vmstatus"
-	    fi ;;
-	esac
-else
-	fail_line guest "selftests not run: no kernel"
+# shellcheck disable=SC2086
+guest_lane guest "$KERNEL" "$VM_DIR" ${TESTS:-}
+
+# The distribution kernel: ours next to mainline's flowtable core, tc
+# act_ct and Open vSwitch (qemu/distro.config). make check boots it for
+# the tests that tell whether both live together; make check-all runs the
+# whole suite on it.
+if [ "$KERNEL" = ours ] && [ "${CHECK_DISTRO:-1}" != 0 ] && [ -z "${TESTS:-}" ]; then
+	guest_lane distro distro build/vm-distro ${DISTRO_TESTS:-smoke.sh \
+		nf_fastpath.sh nf_fastpath_coexist.sh nft_flowtable_conformance.sh}
 fi
 
 skipped=$(grep -acE ': ok [0-9]+.*# *SKIP' "$log" || true)

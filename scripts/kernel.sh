@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make kernel KERNEL=ours|mainline|debug
+# make kernel KERNEL=ours|mainline|debug|distro
 # Builds build/kbuild-$KERNEL/arch/x86/boot/bzImage from build/linux (O= build,
 # ccache). Config = tinyconfig + qemu/kernel.config + the flavour's fragments,
 # then every requested option is verified to have landed.
@@ -16,7 +16,8 @@ case "$KERNEL" in
 ours)     frags=(kernel.config ours.config) ;;
 mainline) frags=(kernel.config mainline.config) ;;
 debug)    frags=(kernel.config ours.config debug.config) ;;
-*) die "KERNEL must be ours, mainline or debug (got '$KERNEL')" ;;
+distro)   frags=(kernel.config distro.config) ;;
+*) die "KERNEL must be ours, mainline, debug or distro (got '$KERNEL')" ;;
 esac
 # Absolute: make runs in KSRC, the checks below in the caller's directory.
 KSRC="$(realpath -m "${KSRC:-$LINUX}")"

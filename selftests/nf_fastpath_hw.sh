@@ -12,13 +12,21 @@
 # conntrack -F, device removal, flowtable deletion and netns exit leave no
 # hardware entry.  A veth refuses "flags offload".
 #
+# The traffic cases run under each of the model's driver profiles
+# (ft/profile: generic, mtk, mlx5), and every datagram forwarded in
+# hardware must reach the server with its TTL / hop limit taken down by
+# exactly one.  Under mtk, whose PPE cannot rewrite IPv6 addresses, an
+# IPv6 masqueraded stream must be refused, counted and forwarded in
+# software; without packet counters (MT7621), the time an entry was last
+# used must keep a busy flow alive.
+#
 # Output is KTAP; the exit status is non-zero if any case failed.
 
 set -u
 
 . "$(dirname "$0")/lib.sh"
 
-NTESTS=14
+NTESTS=30
 SPID=
 CPID=
 DBG=/sys/kernel/debug/netdevsim
@@ -315,7 +323,9 @@ hw_flow_up()
 hw_stream()
 {
 	local name=$1 fam=$2 addr=$3 port=$4 hit0 fwd0 hw0 hit1 fwd1 hw1 msg
+	local good0 bad0 good1 bad1
 
+	good0=$(ns_counter $S hop good); bad0=$(ns_counter $S hop bad)
 	if ! udp_server "$fam" "$port" "$WORK/udp.$port" 3000; then
 		result 1 "$name: [HW_OFFLOAD]" "$WHY"
 		touch "$WORK/udp.$port.stop"
@@ -338,15 +348,19 @@ hw_stream()
 	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded)
 	hw1=$(hw_packets_of ":$port ")
 	udp_end "$port"
+	good1=$(ns_counter $S hop good); bad1=$(ns_counter $S hop bad)
 	if [ "$hit1" -eq "$hit0" ] && [ "$fwd1" -eq "$fwd0" ] &&
-	   [ "${hw1:-0}" -gt $((${hw0:-0} + 199)) ] && udp_got "$port" 3000; then
+	   [ "${hw1:-0}" -gt $((${hw0:-0} + 199)) ] && udp_got "$port" 3000 &&
+	   [ "$bad1" -eq "$bad0" ] && [ "$good1" -ge $((good0 + 3000)) ]; then
 		msg="model +$((hw1 - hw0)) packets"
 		msg+=", software and forward chain +0, 3000/3000 intact"
+		msg+=", TTL / hop limit 63 on all"
 		result 0 "$name: [HW_OFFLOAD], $msg"
 	else
 		result 1 "$name: in hardware only, data intact" \
 			"fast path hits $hit0 -> $hit1, forward $fwd0 -> $fwd1" \
 			"model packets $hw0 -> $hw1 (wanted 200 more)" \
+			"server: TTL 63 $good0 -> $good1, other TTL $bad0 -> $bad1" \
 			"server: $(cat "$WORK/udp.$port")" \
 			"$(hw_entries_dump)"
 	fi
@@ -357,6 +371,25 @@ echo "1..$NTESTS"
 
 if ! setup_nsim_topology; then
 	echo "Bail out! cannot build the netdevsim topology"
+	exit 1
+fi
+# The server counts the UDP datagrams it gets by TTL / hop limit: sent
+# with 64, one router hop - in software or in hardware - leaves 63.
+if ! ip netns exec $S nft -f - <<EOF
+table inet hop {
+	counter good { }
+	counter bad { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip ttl 63 meta l4proto udp counter name good
+		ip ttl != 63 meta l4proto udp counter name bad
+		ip6 hoplimit 63 meta l4proto udp counter name good
+		ip6 hoplimit != 63 meta l4proto udp counter name bad
+	}
+}
+EOF
+then
+	echo "Bail out! cannot count hops on the server"
 	exit 1
 fi
 
@@ -373,65 +406,134 @@ else
 fi
 ip -n $R link del v0
 
-# 2-3. UDP v4 and v6 streams in hardware.
-load_ruleset
-hw_stream "IPv4 UDP" 4 10.0.2.1 5001
-hw_stream "IPv6 UDP" 6 dead:2::1 5002
+# use_profile <name>: the router's netdevsim device takes rules as that
+# driver does (ft/profile).  Nothing may be bound while it changes.
+use_profile()
+{
+	nsx nft flush ruleset
+	echo "$1" > "$(ft_dir)/profile" 2>/dev/null &&
+		[ "$(cat "$(ft_dir)/profile")" = "$1" ]
+}
 
-# 4-5. TCP transfer in hardware, intact; FIN tears the flow down.
-head -c 4000000 /dev/urandom > "$WORK/tcp.in"
-ip netns exec $S socat -u TCP-LISTEN:5003,reuseaddr OPEN:"$WORK/tcp.out",creat,trunc &
-hw0=0; hw1=0; fwd0=0; fwd1=0; seen=0; entry=0
-if wait_listen $S tcp 5003; then
-	ip netns exec $C python3 -c '
+# tcp_case <profile> <port>: a TCP transfer in hardware, intact; FIN
+# tears the flow down.
+tcp_case()
+{
+	local p=$1 port=$2 hw0=0 hw1=0 fwd0=0 fwd1=0 seen=0 entry=0 msg
+
+	head -c 4000000 /dev/urandom > "$WORK/tcp.in"
+	ip netns exec $S socat -u TCP-LISTEN:"$port",reuseaddr OPEN:"$WORK/tcp.out",creat,trunc &
+	if wait_listen $S tcp "$port"; then
+		ip netns exec $C python3 -c '
 import socket, sys, time
-s = socket.create_connection(("10.0.2.1", 5003))
+s = socket.create_connection(("10.0.2.1", int(sys.argv[2])))
 data = open(sys.argv[1], "rb").read()
 for i in range(0, len(data), 2000):
     s.sendall(data[i:i + 2000])
     time.sleep(0.005)
 s.close()
-' "$WORK/tcp.in" &
-	if wait_for 20000 hw_offloaded tcp 5003; then
-		seen=1
-		wait_for 10000 hw_has ":5003 " && entry=1
-		wait_for 20000 above 19 hw_packets_of ":5003 "
-		hw0=$(hw_packets_of ":5003 "); fwd0=$(nft_packets forwarded)
-		wait_for 30000 above $((hw0 + 99)) hw_packets_of ":5003 "
-		hw1=$(hw_packets_of ":5003 "); fwd1=$(nft_packets forwarded)
+' "$WORK/tcp.in" "$port" &
+		if wait_for 20000 hw_offloaded tcp "$port"; then
+			seen=1
+			wait_for 10000 hw_has ":$port " && entry=1
+			wait_for 20000 above 19 hw_packets_of ":$port "
+			hw0=$(hw_packets_of ":$port "); fwd0=$(nft_packets forwarded)
+			wait_for 30000 above $((hw0 + 99)) hw_packets_of ":$port "
+			hw1=$(hw_packets_of ":$port "); fwd1=$(nft_packets forwarded)
+		fi
+	else
+		echo "# $WHY"
 	fi
-else
-	echo "# $WHY"
-fi
-wait
-if [ $seen -eq 1 ] && cmp -s "$WORK/tcp.in" "$WORK/tcp.out" &&
-   [ "${hw1:-0}" -gt $((${hw0:-0} + 99)) ] && [ "$fwd1" -eq "$fwd0" ]; then
-	msg="model +$((hw1 - hw0)) packets, forward chain +0"
-	result 0 "TCP in hardware: $msg, 4 MB intact"
-else
-	result 1 "TCP in hardware, data intact" "[HW_OFFLOAD] seen: $seen" \
-		"model $hw0 -> $hw1 (wanted 100 more)" "$(ls -l "$WORK"/tcp.*)" "$(fp_dump)"
-fi
-if [ $seen -ne 1 ] || [ $entry -ne 1 ]; then
-	result 1 "FIN: flow and hardware entries gone" \
-		"precondition: the connection was never in hardware" \
-		"([HW_OFFLOAD] seen: $seen, model entry seen: $entry)"
-elif wait_for 10000 eval '! ct_list -p tcp --dport 5003 | grep -q OFFLOAD' &&
-   wait_for 10000 hw_lacks ":5003 "; then
-	result 0 "FIN: flow and hardware entries gone"
-else
-	result 1 "FIN: flow and hardware entries gone" "$(ct_list)" \
-		"$(hw_entries_dump)"
-fi
+	wait
+	if [ $seen -eq 1 ] && cmp -s "$WORK/tcp.in" "$WORK/tcp.out" &&
+	   [ "${hw1:-0}" -gt $((${hw0:-0} + 99)) ] && [ "$fwd1" -eq "$fwd0" ]; then
+		msg="model +$((hw1 - hw0)) packets, forward chain +0"
+		result 0 "$p: TCP in hardware: $msg, 4 MB intact"
+	else
+		result 1 "$p: TCP in hardware, data intact" "[HW_OFFLOAD] seen: $seen" \
+			"model $hw0 -> $hw1 (wanted 100 more)" "$(ls -l "$WORK"/tcp.*)" "$(fp_dump)"
+	fi
+	if [ $seen -ne 1 ] || [ $entry -ne 1 ]; then
+		result 1 "$p: FIN: flow and hardware entries gone" \
+			"precondition: the connection was never in hardware" \
+			"([HW_OFFLOAD] seen: $seen, model entry seen: $entry)"
+	elif wait_for 10000 eval "! ct_list -p tcp --dport $port | grep -q OFFLOAD" &&
+	     wait_for 10000 hw_lacks ":$port "; then
+		result 0 "$p: FIN: flow and hardware entries gone"
+	else
+		result 1 "$p: FIN: flow and hardware entries gone" "$(ct_list)" \
+			"$(hw_entries_dump)"
+	fi
+}
 
-# 6-7. NAT in hardware: the server sees the router's address.
-load_ruleset nat
-hw_stream "IPv4 UDP masqueraded" 4 10.0.2.1 5004
-if grep -q " 10.0.2.254" "$WORK/udp.5004"; then
-	result 0 "masquerade applied in hardware: server saw 10.0.2.254"
-else
-	result 1 "masquerade applied in hardware" "$(cat "$WORK/udp.5004")"
-fi
+# sw_stream <name> <family> <addr> <port>: a UDP stream whose rules the
+# profile refuses: counted as hw_add_unsupported, forwarded by the
+# software fast path with every datagram intact, never in hardware.
+sw_stream()
+{
+	local name=$1 fam=$2 addr=$3 port=$4 uns0 uns1 hit0 hit1
+
+	uns0=$(ft_field hw_add_unsupported); hit0=$(fp_stat hit)
+	if ! udp_server "$fam" "$port" "$WORK/udp.$port" 3000; then
+		result 1 "$name" "$WHY"
+		touch "$WORK/udp.$port.stop"
+		wait
+		return
+	fi
+	udp_client "$addr" "$port" 3000 0.002 "$WORK/sent.$port"
+	WHY="refusal never counted"
+	wait_for 20000 above "${uns0:-0}" ft_field hw_add_unsupported
+	udp_end "$port"
+	uns1=$(ft_field hw_add_unsupported); hit1=$(fp_stat hit)
+	if [ "${uns1:-0}" -gt "${uns0:-0}" ] && [ "$hit1" -gt $((hit0 + 1000)) ] &&
+	   udp_got "$port" 3000 && ! hw_offloaded udp "$port" &&
+	   hw_lacks ":$port "; then
+		result 0 "$name: hw_add_unsupported +$((uns1 - uns0)), software fast path +$((hit1 - hit0)) hits, 3000/3000 intact"
+	else
+		result 1 "$name: refused, counted, intact in software" \
+			"hw_add_unsupported $uns0 -> $uns1, hits $hit0 -> $hit1" \
+			"server: $(cat "$WORK/udp.$port")" "$(hw_entries_dump)"
+	fi
+}
+
+# traffic_cases <profile> <base port>: UDP over IPv4 and IPv6, TCP and
+# its FIN, masquerade over IPv4 and IPv6, under one driver profile.  The
+# MediaTek PPE cannot rewrite IPv6 addresses: there, IPv6 masquerade must
+# stay in software, counted.
+traffic_cases()
+{
+	local p=$1 base=$2
+
+	if ! use_profile "$p"; then
+		for i in 1 2 3 4 5 6 7; do
+			result 1 "$p: profile" "cannot select profile $p"
+		done
+		return
+	fi
+	load_ruleset
+	hw_stream "$p: IPv4 UDP" 4 10.0.2.1 $((base + 1))
+	hw_stream "$p: IPv6 UDP" 6 dead:2::1 $((base + 2))
+	tcp_case "$p" $((base + 3))
+	load_ruleset nat
+	hw_stream "$p: IPv4 UDP masqueraded" 4 10.0.2.1 $((base + 4))
+	if grep -q " 10.0.2.254" "$WORK/udp.$((base + 4))"; then
+		result 0 "$p: masquerade applied in hardware: server saw 10.0.2.254"
+	else
+		result 1 "$p: masquerade applied in hardware" \
+			"$(cat "$WORK/udp.$((base + 4))")"
+	fi
+	if [ "$p" = mtk ]; then
+		sw_stream "$p: IPv6 UDP masqueraded, refused by the profile" \
+			6 dead:2::1 $((base + 5))
+	else
+		hw_stream "$p: IPv6 UDP masqueraded" 6 dead:2::1 $((base + 5))
+	fi
+}
+
+traffic_cases generic 5100
+traffic_cases mtk 5200
+traffic_cases mlx5 5300
+use_profile generic || echo "# cannot select the generic profile again"
 
 # 8. Hardware counters keep a flow alive past the software timeout: the
 # timeout is HWTO s and the flow is held in hardware for 2 x HWTO + 1 s;
@@ -439,49 +541,69 @@ fi
 # second) through a work item, can refresh it. HWTO leaves that reading
 # a few seconds of slack, scaled for slow kernels.
 HWTO=$((5 * FP_SCALE))
-name="hardware counters keep a busy flow alive past a $HWTO s timeout"
-load_ruleset
-nsx conntrack -F > /dev/null 2>&1
-wait_for 10000 no_flows
-nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=$HWTO
-add0=$(fp_stat flow_add); to0=$(fp_stat del_timeout)
-if ! udp_server 4 5005 "$WORK/udp.5005" 0; then
-	result 1 "$name" "$WHY"
-	touch "$WORK/udp.5005.stop"
-	wait
-else
-	udp_client 10.0.2.1 5005 0 0.002 "$WORK/sent.5005"
-	if wait_for 20000 hw_offloaded udp 5005; then
-		start=$(now_ms)
-		held=0
-		while [ "$(fp_stat del_timeout)" -eq "$to0" ] && hw_offloaded udp 5005; do
-			if [ $(($(now_ms) - start)) -ge $(((2 * HWTO + 1) * 1000)) ]; then
-				held=1
-				break
-			fi
-			sleep 0.5
-		done
-		inhw=$((($(now_ms) - start) / 1000))
-		# read while the stream still runs
-		add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
-		touch "$WORK/sent.5005.stop"
-		udp_end 5005
-		sent=$(cat "$WORK/sent.5005")
-		if [ "$to1" -eq "$to0" ] && [ "$add1" -eq $((add0 + 1)) ] &&
-		   [ $held -eq 1 ] && udp_got 5005 "$sent"; then
-			result 0 "$name: $inhw s in hardware, $sent/$sent datagrams"
-		else
-			result 1 "$name" "in hardware for $inhw s of $((2 * HWTO + 1))" \
-				"flow_add $add0 -> $add1, del_timeout $to0 -> $to1" \
-				"client sent $sent, server: $(cat "$WORK/udp.5005")"
-		fi
+
+# keepalive_case <name> <port>: a busy flow held in hardware past the
+# software timeout by what the driver's STATS report.
+keepalive_case()
+{
+	local name=$1 port=$2 add0 to0 add1 to1 start held inhw sent
+
+	load_ruleset
+	nsx conntrack -F > /dev/null 2>&1
+	wait_for 10000 no_flows
+	nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=$HWTO
+	add0=$(fp_stat flow_add); to0=$(fp_stat del_timeout)
+	if ! udp_server 4 "$port" "$WORK/udp.$port" 0; then
+		result 1 "$name" "$WHY"
+		touch "$WORK/udp.$port.stop"
+		wait
 	else
-		touch "$WORK/sent.5005.stop"
-		udp_end 5005 stop
-		result 1 "$name" "flow never in hardware" "$(ct_list)" "$(fp_dump)"
+		udp_client 10.0.2.1 "$port" 0 0.002 "$WORK/sent.$port"
+		if wait_for 20000 hw_offloaded udp "$port"; then
+			start=$(now_ms)
+			held=0
+			while [ "$(fp_stat del_timeout)" -eq "$to0" ] && hw_offloaded udp "$port"; do
+				if [ $(($(now_ms) - start)) -ge $(((2 * HWTO + 1) * 1000)) ]; then
+					held=1
+					break
+				fi
+				sleep 0.5
+			done
+			inhw=$((($(now_ms) - start) / 1000))
+			# read while the stream still runs
+			add1=$(fp_stat flow_add); to1=$(fp_stat del_timeout)
+			touch "$WORK/sent.$port.stop"
+			udp_end "$port"
+			sent=$(cat "$WORK/sent.$port")
+			if [ "$to1" -eq "$to0" ] && [ "$add1" -eq $((add0 + 1)) ] &&
+			   [ $held -eq 1 ] && udp_got "$port" "$sent"; then
+				result 0 "$name: $inhw s in hardware, $sent/$sent datagrams"
+			else
+				result 1 "$name" "in hardware for $inhw s of $((2 * HWTO + 1))" \
+					"flow_add $add0 -> $add1, del_timeout $to0 -> $to1" \
+					"client sent $sent, server: $(cat "$WORK/udp.$port")"
+			fi
+		else
+			touch "$WORK/sent.$port.stop"
+			udp_end "$port" stop
+			result 1 "$name" "flow never in hardware" "$(ct_list)" "$(fp_dump)"
+		fi
 	fi
+	nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
+}
+
+keepalive_case "hardware counters keep a busy flow alive past a $HWTO s timeout" 5005
+# 8b. The same on hardware that counts no packets (MT7621's PPE): only
+# the time an entry was last used keeps the flow alive.
+if use_profile mtk && echo 0 > "$(ft_dir)/accounting"; then
+	keepalive_case "mtk without packet counters: last use keeps a busy flow alive past a $HWTO s timeout" 5012
+else
+	result 1 "mtk without packet counters: last use keeps a flow alive" \
+		"cannot select the mtk profile without accounting"
 fi
-nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=30
+echo 1 > "$(ft_dir)/accounting"
+use_profile generic || echo "# cannot select the generic profile again"
+load_ruleset
 
 # 9. Full hardware table: the flow stays in the software fast path.
 name="table full: software fallback"

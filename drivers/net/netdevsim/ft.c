@@ -7,6 +7,33 @@
  * the rules whose ingress port is itself. Received packets that hit an entry
  * are rewritten and sent out of the entry's output port without ever reaching
  * the stack; anything the table cannot handle is left to the stack.
+ *
+ * ft/profile makes the table take rules as one real driver does:
+ *
+ *   generic  what any rule builder may ask of a table: exact match on the
+ *            ingress port, addresses, ports, protocols and TCP flags;
+ *            Ethernet, IPv4, IPv6, TCP and UDP rewrites (set or add);
+ *            checksum updates; redirect to a port of the same device.
+ *            The hardware does nothing the rule does not say, so it asks
+ *            for the TTL decrement as an action.
+ *   mtk      the MediaTek PPE (drivers/net/ethernet/mediatek/
+ *            mtk_ppe_offload.c): ingress, control, protocol, address and
+ *            port keys are required, other keys ignored; rewrites of the
+ *            Ethernet header, IPv4 addresses and TCP/UDP ports only (no
+ *            IPv6 NAT), no add; checksum actions accepted and ignored.
+ *            The PPE decrements the TTL / hop limit and fixes checksums
+ *            itself, and sends TCP segments with SYN, FIN or RST to the
+ *            CPU whatever the rule says.
+ *   mlx5     mlx5 representors (drivers/net/ethernet/mellanox/mlx5/core/
+ *            en/rep/tc.c, en_tc.c): chain 0 only; a whitelist of keys;
+ *            rewrites and adds limited to the Ethernet addresses, IPv4 and
+ *            IPv6 addresses, TTL / hop limit and ports; a checksum action
+ *            only after a rewrite; no redirect back to the ingress port;
+ *            unknown cookies are -EINVAL.  Like generic, it forwards
+ *            without touching the TTL unless the rule says so, and asks.
+ *
+ * ft/accounting 0 models PPEs without packet counters (MT7621): STATS
+ * reports no packets or bytes, only when the entry was last used.
  */
 
 #include <linux/debugfs.h>
@@ -42,9 +69,37 @@
 			 BIT_ULL(FLOW_DISSECTOR_KEY_PORTS) |		\
 			 BIT_ULL(FLOW_DISSECTOR_KEY_TCP))
 
+/* What the mlx5 flower parser accepts (en_tc.c __parse_cls_flower()). */
+#define NSIM_FT_MLX5_KEYS	(NSIM_FT_KEYS |				\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_ETH_ADDRS) |	\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_VLAN) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_CVLAN) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_IP) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_CT) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_ICMP))
+
+/* The keys the MediaTek PPE insists on for a routed flow. */
+#define NSIM_FT_MTK_KEYS	(BIT_ULL(FLOW_DISSECTOR_KEY_META) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_CONTROL) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_BASIC) |		\
+				 BIT_ULL(FLOW_DISSECTOR_KEY_PORTS))
+
 #define NSIM_FT_CSUM_FLAGS	(TCA_CSUM_UPDATE_FLAG_IPV4HDR |	\
 				 TCA_CSUM_UPDATE_FLAG_TCP |		\
 				 TCA_CSUM_UPDATE_FLAG_UDP)
+
+enum nsim_ft_profile {
+	NSIM_FT_GENERIC,
+	NSIM_FT_MTK,
+	NSIM_FT_MLX5,
+	NSIM_FT_PROFILE_MAX,
+};
+
+static const char * const nsim_ft_profile_names[NSIM_FT_PROFILE_MAX] = {
+	[NSIM_FT_GENERIC]	= "generic",
+	[NSIM_FT_MTK]		= "mtk",
+	[NSIM_FT_MLX5]		= "mlx5",
+};
 
 /* Match fields with a mask; an IPv4 address sits in word 0. */
 struct nsim_ft_key {
@@ -80,6 +135,7 @@ struct nsim_ft_entry {
 	unsigned int n_mangles;
 	struct nsim_ft_mangle mangles[NSIM_FT_MAX_MANGLES];
 	u32 csum_flags;
+	bool hw_dec_ttl;	/* the hardware takes one off the TTL itself */
 
 	spinlock_t lock; /* protects the counters below */
 	u64 packets;
@@ -222,15 +278,65 @@ static void nsim_ft_key_and(struct nsim_ft_key *key,
 	key->tcp_flags &= mask->tcp_flags;
 }
 
-static int nsim_ft_parse_match(struct flow_rule *rule, struct nsim_ft_entry *e,
-			       struct netlink_ext_ack *extack)
+/* The keys a profile takes, before the model looks at their values. */
+static int nsim_ft_check_keys(struct flow_rule *rule, u32 profile,
+			      struct netlink_ext_ack *extack)
 {
-	struct flow_match_basic basic;
+	u64 keys = rule->match.dissector->used_keys;
+	struct flow_match_control control;
+	u32 flags_ok = 0;
 
-	if (rule->match.dissector->used_keys & ~NSIM_FT_KEYS) {
-		NL_SET_ERR_MSG_MOD(extack, "Unsupported match key");
+	switch (profile) {
+	case NSIM_FT_MTK:
+		if ((keys & NSIM_FT_MTK_KEYS) != NSIM_FT_MTK_KEYS) {
+			NL_SET_ERR_MSG_MOD(extack, "Missing a required match key");
+			return -EOPNOTSUPP;
+		}
+		break;
+	case NSIM_FT_MLX5:
+		if (keys & ~NSIM_FT_MLX5_KEYS) {
+			NL_SET_ERR_MSG_MOD(extack, "Unsupported match key");
+			return -EOPNOTSUPP;
+		}
+		if (keys & ~NSIM_FT_KEYS) {
+			NL_SET_ERR_MSG_MOD(extack, "Match key not modelled");
+			return -EOPNOTSUPP;
+		}
+		flags_ok = FLOW_DIS_IS_FRAGMENT;
+		break;
+	default:
+		if (keys & ~NSIM_FT_KEYS) {
+			NL_SET_ERR_MSG_MOD(extack, "Unsupported match key");
+			return -EOPNOTSUPP;
+		}
+		return 0;
+	}
+
+	if (!flow_rule_match_key(rule, FLOW_DISSECTOR_KEY_CONTROL))
+		return 0;
+	flow_rule_match_control(rule, &control);
+	if (control.mask->flags & ~flags_ok) {
+		NL_SET_ERR_MSG_MOD(extack, "Unsupported match on control flags");
 		return -EOPNOTSUPP;
 	}
+	if (profile == NSIM_FT_MTK &&
+	    control.key->addr_type != FLOW_DISSECTOR_KEY_IPV4_ADDRS &&
+	    control.key->addr_type != FLOW_DISSECTOR_KEY_IPV6_ADDRS) {
+		NL_SET_ERR_MSG_MOD(extack, "Only routed IPv4 and IPv6 flows are modelled");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int nsim_ft_parse_match(struct flow_rule *rule, struct nsim_ft_entry *e,
+			       u32 profile, struct netlink_ext_ack *extack)
+{
+	struct flow_match_basic basic;
+	int err;
+
+	err = nsim_ft_check_keys(rule, profile, extack);
+	if (err)
+		return err;
 	if (!flow_rule_match_key(rule, FLOW_DISSECTOR_KEY_BASIC)) {
 		NL_SET_ERR_MSG_MOD(extack, "Match on the protocols is required");
 		return -EOPNOTSUPP;
@@ -298,6 +404,11 @@ static int nsim_ft_parse_match(struct flow_rule *rule, struct nsim_ft_entry *e,
 		e->key.tcp_flags = tcp.key->flags;
 		e->mask.tcp_flags = tcp.mask->flags;
 	}
+	/* The PPE ignores a TCP key, and leaves SYN, FIN and RST to the CPU. */
+	if (profile == NSIM_FT_MTK && e->ip_proto == IPPROTO_TCP) {
+		e->key.tcp_flags = 0;
+		e->mask.tcp_flags = htons(0x0007);
+	}
 	nsim_ft_key_and(&e->key, &e->mask);
 
 	return 0;
@@ -324,14 +435,92 @@ static unsigned int nsim_ft_mangle_room(const struct nsim_ft_entry *e,
 	}
 }
 
+/* Bits of the 32-bit word at @offset of a header of type @htype that mlx5
+ * can rewrite (en_tc.c's field table): Ethernet addresses and type, DSCP,
+ * TTL / hop limit, IP addresses, ports.  In host order.
+ */
+static u32 nsim_ft_mlx5_writable(enum flow_action_mangle_base htype,
+				 u32 offset)
+{
+	switch (htype) {
+	case FLOW_ACT_MANGLE_HDR_TYPE_ETH:
+		return offset < 12 ? 0xffffffff : offset == 12 ? 0xffff0000 : 0;
+	case FLOW_ACT_MANGLE_HDR_TYPE_IP4:
+		switch (offset) {
+		case 0:
+			return 0x00fc0000;	/* DSCP */
+		case 8:
+			return 0xff000000;	/* TTL */
+		case 12:
+		case 16:
+			return 0xffffffff;	/* addresses */
+		}
+		return 0;
+	case FLOW_ACT_MANGLE_HDR_TYPE_IP6:
+		if (offset == 0)
+			return 0x0fc00000;	/* DSCP */
+		if (offset == 4)
+			return 0x000000ff;	/* hop limit */
+		return offset >= 8 && offset < 40 ? 0xffffffff : 0;
+	case FLOW_ACT_MANGLE_HDR_TYPE_TCP:
+	case FLOW_ACT_MANGLE_HDR_TYPE_UDP:
+		return offset == 0 ? 0xffffffff : 0;	/* ports */
+	default:
+		return 0;
+	}
+}
+
+/* Whether the profile's driver takes this rewrite; 0 or its error. */
+static int nsim_ft_check_mangle(const struct flow_action_entry *act,
+				u32 profile, struct netlink_ext_ack *extack)
+{
+	u32 offset = act->mangle.offset;
+	u32 touched;
+
+	switch (profile) {
+	case NSIM_FT_MTK:
+		if (act->id == FLOW_ACTION_ADD) {
+			NL_SET_ERR_MSG_MOD(extack, "Unsupported action");
+			return -EOPNOTSUPP;
+		}
+		switch (act->mangle.htype) {
+		case FLOW_ACT_MANGLE_HDR_TYPE_ETH:
+			return 0;
+		case FLOW_ACT_MANGLE_HDR_TYPE_IP4:
+			if (offset == 12 || offset == 16)
+				return 0;
+			NL_SET_ERR_MSG_MOD(extack, "Only IPv4 addresses can be rewritten");
+			return -EINVAL;
+		case FLOW_ACT_MANGLE_HDR_TYPE_TCP:
+		case FLOW_ACT_MANGLE_HDR_TYPE_UDP:
+			if (offset == 0 || offset == 2)
+				return 0;
+			NL_SET_ERR_MSG_MOD(extack, "Only ports can be rewritten");
+			return -EINVAL;
+		default:
+			NL_SET_ERR_MSG_MOD(extack, "Unsupported header rewrite");
+			return -EOPNOTSUPP;
+		}
+	case NSIM_FT_MLX5:
+		touched = ~be32_to_cpu((__force __be32)act->mangle.mask);
+		if (touched & ~nsim_ft_mlx5_writable(act->mangle.htype, offset)) {
+			NL_SET_ERR_MSG_MOD(extack, "Rewrite of a field that cannot be rewritten");
+			return -EOPNOTSUPP;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static int nsim_ft_parse_actions(struct netdevsim *ns, struct flow_rule *rule,
-				 struct nsim_ft_entry *e,
+				 struct nsim_ft_entry *e, u32 profile,
 				 struct netlink_ext_ack *extack)
 {
 	const struct flow_action_entry *act;
 	struct nsim_ft_mangle *m;
 	unsigned int room;
-	int i;
+	int i, err;
 
 	flow_action_for_each(i, act, &rule->action) {
 		if (e->out_ns) {
@@ -341,6 +530,9 @@ static int nsim_ft_parse_actions(struct netdevsim *ns, struct flow_rule *rule,
 		switch (act->id) {
 		case FLOW_ACTION_MANGLE:
 		case FLOW_ACTION_ADD:
+			err = nsim_ft_check_mangle(act, profile, extack);
+			if (err)
+				return err;
 			room = nsim_ft_mangle_room(e, act->mangle.htype);
 			if (!room || act->mangle.offset % 4 ||
 			    act->mangle.offset + 4 > room) {
@@ -359,8 +551,14 @@ static int nsim_ft_parse_actions(struct netdevsim *ns, struct flow_rule *rule,
 			m->add = act->id == FLOW_ACTION_ADD;
 			break;
 		case FLOW_ACTION_CSUM:
+			if (profile == NSIM_FT_MTK)
+				break;	/* the PPE fixes checksums anyway */
 			if (act->csum_flags & ~NSIM_FT_CSUM_FLAGS) {
 				NL_SET_ERR_MSG_MOD(extack, "Unsupported checksum update");
+				return -EOPNOTSUPP;
+			}
+			if (profile == NSIM_FT_MLX5 && !e->n_mangles) {
+				NL_SET_ERR_MSG_MOD(extack, "Checksum update without a rewrite");
 				return -EOPNOTSUPP;
 			}
 			e->csum_flags |= act->csum_flags;
@@ -375,6 +573,10 @@ static int nsim_ft_parse_actions(struct netdevsim *ns, struct flow_rule *rule,
 				NL_SET_ERR_MSG_MOD(extack, "Redirect to a port of another device");
 				return -EOPNOTSUPP;
 			}
+			if (profile == NSIM_FT_MLX5 && e->out_ns == ns) {
+				NL_SET_ERR_MSG_MOD(extack, "Redirect back to the ingress port");
+				return -EOPNOTSUPP;
+			}
 			break;
 		default:
 			NL_SET_ERR_MSG_MOD(extack, "Unsupported action");
@@ -385,6 +587,10 @@ static int nsim_ft_parse_actions(struct netdevsim *ns, struct flow_rule *rule,
 		NL_SET_ERR_MSG_MOD(extack, "A redirect action is required");
 		return -EOPNOTSUPP;
 	}
+	if (profile == NSIM_FT_MTK) {
+		e->hw_dec_ttl = true;
+		e->csum_flags = NSIM_FT_CSUM_FLAGS;
+	}
 
 	return 0;
 }
@@ -394,11 +600,16 @@ static int nsim_ft_replace(struct netdevsim *ns, struct flow_cls_offload *cls)
 	struct flow_rule *rule = flow_cls_offload_flow_rule(cls);
 	struct netlink_ext_ack *extack = cls->common.extack;
 	struct nsim_dev_ft *ft = &ns->nsim_dev->ft;
+	u32 profile = READ_ONCE(ft->profile);
 	struct nsim_ft_entry *e, *old;
 	int err;
 
 	if (!nsim_ft_rule_is_ours(ns, rule))
 		return -EOPNOTSUPP;
+	if (profile == NSIM_FT_MLX5 && cls->common.chain_index) {
+		NL_SET_ERR_MSG_MOD(extack, "Only chain 0 is supported");
+		return -EOPNOTSUPP;
+	}
 
 	if (READ_ONCE(ft->fail_add)) {
 		NL_SET_ERR_MSG_MOD(extack, "Injected flow table add failure");
@@ -413,10 +624,10 @@ static int nsim_ft_replace(struct netdevsim *ns, struct flow_cls_offload *cls)
 	e->in_ns = ns;
 	e->lastused = jiffies;
 
-	err = nsim_ft_parse_match(rule, e, extack);
+	err = nsim_ft_parse_match(rule, e, profile, extack);
 	if (err)
 		goto err_free;
-	err = nsim_ft_parse_actions(ns, rule, e, extack);
+	err = nsim_ft_parse_actions(ns, rule, e, profile, extack);
 	if (err)
 		goto err_free;
 
@@ -454,6 +665,12 @@ err_free:
 	return err;
 }
 
+/* DESTROY or STATS for a cookie the table does not hold. */
+static int nsim_ft_no_entry(const struct nsim_dev_ft *ft)
+{
+	return READ_ONCE(ft->profile) == NSIM_FT_MLX5 ? -EINVAL : -ENOENT;
+}
+
 static int nsim_ft_destroy(struct netdevsim *ns, struct flow_cls_offload *cls)
 {
 	struct nsim_dev_ft *ft = &ns->nsim_dev->ft;
@@ -465,7 +682,7 @@ static int nsim_ft_destroy(struct netdevsim *ns, struct flow_cls_offload *cls)
 	if (e)
 		nsim_ft_unlink(ft, e);
 	else
-		err = -ENOENT;
+		err = nsim_ft_no_entry(ft);
 	mutex_unlock(&ft->lock);
 
 	return err;
@@ -488,11 +705,15 @@ static int nsim_ft_stats(struct netdevsim *ns, struct flow_cls_offload *cls)
 	e = nsim_ft_find(ft, ns, cls->cookie);
 	if (!e) {
 		mutex_unlock(&ft->lock);
-		return -ENOENT;
+		return nsim_ft_no_entry(ft);
 	}
 	spin_lock_bh(&e->lock);
 	packets = e->packets - e->reported_packets;
 	bytes = e->bytes - e->reported_bytes;
+	if (!READ_ONCE(ft->accounting)) {
+		packets = 0;
+		bytes = 0;
+	}
 	e->reported_packets = e->packets;
 	e->reported_bytes = e->bytes;
 	lastused = e->lastused;
@@ -528,13 +749,24 @@ static int nsim_ft_block_cb(enum tc_setup_type type, void *type_data,
 
 int nsim_ft_setup_tc(struct netdevsim *ns, struct flow_block_offload *f)
 {
+	struct nsim_dev_ft *ft = &ns->nsim_dev->ft;
 	int err;
 
+	/* The profile stays as it is while a port is bound. */
+	mutex_lock(&ft->lock);
 	err = flow_block_cb_setup_simple(f, &nsim_ft_block_cb_list,
 					 nsim_ft_block_cb, ns, ns, true);
+	if (!err && f->command == FLOW_BLOCK_BIND) {
+		ft->bound++;
+		/* Only the PPE takes one off the TTL on its own. */
+		f->ft_needs_ttl_action = ft->profile != NSIM_FT_MTK;
+	} else if (!err && f->command == FLOW_BLOCK_UNBIND) {
+		ft->bound--;
+	}
+	mutex_unlock(&ft->lock);
 	/* Once unbound, DESTROY for this port's rules can no longer arrive. */
 	if (!err && f->command == FLOW_BLOCK_UNBIND)
-		nsim_ft_flush(&ns->nsim_dev->ft, ns, false);
+		nsim_ft_flush(ft, ns, false);
 
 	return err;
 }
@@ -775,6 +1007,14 @@ static bool nsim_ft_forward(struct nsim_ft_entry *e, struct sk_buff *skb,
 		if (e->mangles[i].htype != FLOW_ACT_MANGLE_HDR_TYPE_ETH)
 			l34_mangled = true;
 	}
+	if (e->hw_dec_ttl) {
+		/* the checksum update below covers the IPv4 header */
+		if (p->n_proto == htons(ETH_P_IP))
+			((struct iphdr *)(skb->data + ETH_HLEN))->ttl--;
+		else
+			((struct ipv6hdr *)(skb->data + ETH_HLEN))->hop_limit--;
+		l34_mangled = true;
+	}
 	if (e->csum_flags)
 		nsim_ft_update_csum(skb, e->csum_flags, p);
 	/* Let the receiver check what was rewritten. */
@@ -861,6 +1101,58 @@ static int nsim_ft_entries_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(nsim_ft_entries);
 
+static ssize_t nsim_ft_profile_read(struct file *file, char __user *buf,
+				    size_t count, loff_t *ppos)
+{
+	struct nsim_dev_ft *ft = file->private_data;
+	char name[16];
+	int len;
+
+	len = scnprintf(name, sizeof(name), "%s\n",
+			nsim_ft_profile_names[READ_ONCE(ft->profile)]);
+	return simple_read_from_buffer(buf, count, ppos, name, len);
+}
+
+/* One of the profile names; refused while a port is bound to a flowtable,
+ * whose rules were made for the driver it bound to.
+ */
+static ssize_t nsim_ft_profile_write(struct file *file,
+				     const char __user *buf, size_t count,
+				     loff_t *ppos)
+{
+	struct nsim_dev_ft *ft = file->private_data;
+	char name[16];
+	ssize_t ret;
+	int i;
+
+	if (*ppos || count >= sizeof(name))
+		return -EINVAL;
+	if (copy_from_user(name, buf, count))
+		return -EFAULT;
+	name[count] = '\0';
+
+	i = sysfs_match_string(nsim_ft_profile_names, name);
+	if (i < 0)
+		return i;
+	mutex_lock(&ft->lock);
+	if (ft->bound) {
+		ret = -EBUSY;
+	} else {
+		WRITE_ONCE(ft->profile, i);
+		ret = count;
+	}
+	mutex_unlock(&ft->lock);
+	return ret;
+}
+
+static const struct file_operations nsim_ft_profile_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= nsim_ft_profile_read,
+	.write	= nsim_ft_profile_write,
+	.llseek	= default_llseek,
+};
+
 void nsim_dev_ft_init(struct nsim_dev *nsim_dev)
 {
 	struct nsim_dev_ft *ft = &nsim_dev->ft;
@@ -874,14 +1166,18 @@ void nsim_dev_ft_init(struct nsim_dev *nsim_dev)
 		INIT_HLIST_HEAD(&ft->by_key[i]);
 	}
 	ft->capacity = NSIM_FT_CAPACITY_DEFAULT;
+	ft->accounting = 1;
 
 	ft->ddir = debugfs_create_dir("ft", nsim_dev->ddir);
 	debugfs_create_u32("capacity", 0600, ft->ddir, &ft->capacity);
 	debugfs_create_u32("fail_add", 0600, ft->ddir, &ft->fail_add);
 	debugfs_create_u32("fail_stats", 0600, ft->ddir, &ft->fail_stats);
 	debugfs_create_u32("count", 0400, ft->ddir, &ft->count);
+	debugfs_create_u32("accounting", 0600, ft->ddir, &ft->accounting);
 	debugfs_create_file("entries", 0400, ft->ddir, ft,
 			    &nsim_ft_entries_fops);
+	debugfs_create_file("profile", 0600, ft->ddir, ft,
+			    &nsim_ft_profile_fops);
 }
 
 void nsim_dev_ft_exit(struct nsim_dev *nsim_dev)

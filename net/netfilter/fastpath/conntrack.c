@@ -8,6 +8,7 @@
 
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_l4proto.h>
+#include <net/netfilter/nf_conntrack_timeout.h>
 
 #include "fastpath.h"
 
@@ -59,10 +60,12 @@ void nf_fp_ct_hold(struct nf_fp_flow *flow)
 
 /* Let conntrack track the connection again from where it stands: window
  * tracking restarts from the next packets seen, and the entry gets the
- * timeout its state has on the classic path.
+ * timeout its state has on the classic path - that of the timeout policy
+ * attached to it ("ct timeout" objects), if any, else the netns' one.
  */
 void nf_fp_ct_handback(struct nf_conn *ct)
 {
+	const unsigned int *policy = nf_ct_timeout_lookup(ct);
 	struct net *net = nf_ct_net(ct);
 	u32 timeout;
 
@@ -70,10 +73,15 @@ void nf_fp_ct_handback(struct nf_conn *ct)
 		spin_lock_bh(&ct->lock);
 		ct->proto.tcp.seen[IP_CT_DIR_ORIGINAL].td_maxwin = 0;
 		ct->proto.tcp.seen[IP_CT_DIR_REPLY].td_maxwin = 0;
-		timeout = nf_tcp_pernet(net)->timeouts[ct->proto.tcp.state];
+		if (!policy)
+			policy = nf_tcp_pernet(net)->timeouts;
+		timeout = READ_ONCE(policy[ct->proto.tcp.state]);
 		spin_unlock_bh(&ct->lock);
 	} else {
-		timeout = nf_udp_pernet(net)->timeouts[UDP_CT_REPLIED];
+		/* A flow's UDP entry has seen a reply. */
+		if (!policy)
+			policy = nf_udp_pernet(net)->timeouts;
+		timeout = READ_ONCE(policy[UDP_CT_REPLIED]);
 	}
 	WRITE_ONCE(ct->timeout, nfct_time_stamp + timeout);
 }

@@ -419,20 +419,20 @@ static inline bool nf_fp_l2_dest_ok(const struct sk_buff *skb,
 
 /* ip_forward() and ip6_forward() enforce IPsec forward policy; so do we,
  * on the packet as it leaves (the classic check sees NATed addresses too,
- * through conntrack's session decoding).  Cheap when no policy exists.
+ * through conntrack's session decoding), unless disable_policy is set on
+ * @iif, the device routing sees the packet arrive on.  Cheap when no
+ * policy exists.
  */
-static inline bool nf_fp_xfrm_forward_ok(struct sk_buff *skb, u8 l3proto)
+bool nf_fp_xfrm_forward_check(struct sk_buff *skb, u8 l3proto, int iif);
+
+static inline bool nf_fp_xfrm_forward_ok(struct sk_buff *skb, u8 l3proto,
+					 int iif)
 {
 #if IS_ENABLED(CONFIG_XFRM)
 	if (likely(__xfrm_check_nopolicy(dev_net(skb->dev), skb,
 					 XFRM_POLICY_FWD)))
 		return true;
-	if (l3proto == NFPROTO_IPV4) {
-		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
-		return xfrm4_policy_check(NULL, XFRM_POLICY_FWD, skb);
-	}
-	memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
-	return xfrm6_policy_check(NULL, XFRM_POLICY_FWD, skb);
+	return nf_fp_xfrm_forward_check(skb, l3proto, iif);
 #else
 	return true;
 #endif
@@ -470,7 +470,7 @@ static inline bool nf_fp_reval_stale(const struct nf_fp_flow *flow,
 
 /* hw_rule.c */
 struct flow_rule *nf_fp_hw_rule_build(struct nf_fp_flow *flow,
-				      struct nf_fp_dir *d,
+				      struct nf_fp_dir *d, bool ttl_action,
 				      struct net_device **out, int *err);
 void nf_fp_hw_rule_free(struct flow_rule *rule, struct net_device *out);
 

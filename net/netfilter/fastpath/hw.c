@@ -92,6 +92,8 @@ struct nf_fp_hw {
 	atomic_t		flows;
 	atomic_t		reasons[NF_FP_HW_REASON_MAX];
 	char			last_error[80];
+	unsigned int		bound;		/* devices; nf_tables commit mutex */
+	bool			ttl_action;	/* their drivers asked for it */
 };
 
 /* One flow's hardware offload, allocated with the flow. */
@@ -100,6 +102,7 @@ struct nf_fp_flow_hw {
 	struct nf_fp_flow	*flow;
 	struct list_head	node;
 	struct list_head	wait;
+	unsigned long		lastused;	/* by the driver's counters */
 	u32			retry;
 	u8			state;
 	u8			todo;
@@ -171,7 +174,8 @@ static int nf_fp_hw_replace_dir(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 	struct flow_rule *rule;
 	int err;
 
-	rule = nf_fp_hw_rule_build(flow, d, &out, &err);
+	rule = nf_fp_hw_rule_build(flow, d, READ_ONCE(hw->ttl_action), &out,
+				   &err);
 	if (rule) {
 		nf_fp_hw_cls_init(&cls, hw->ft, d, FLOW_CLS_REPLACE, &extack);
 		cls.rule = rule;
@@ -308,6 +312,7 @@ static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 		return;
 	}
 	fh->tries = 0;
+	fh->lastused = jiffies;
 	WRITE_ONCE(fh->state, NF_FP_HW_ON);
 	atomic_inc(&hw->flows);
 	atomic_inc(&hw->reasons[NF_FP_HW_PUSHED]);
@@ -318,11 +323,15 @@ static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 }
 
 /* Packets forwarded by the hardware keep the flow alive and, with the
- * counter flag, count in conntrack.
+ * counter flag, count in conntrack.  Hardware without packet counters
+ * (the PPE of MT7621 and MT7623) still says when an entry last forwarded
+ * one.
  */
 static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 {
+	struct nf_fp_flow_hw *fh = flow->hw;
 	struct flow_cls_offload cls;
+	unsigned long last;
 	bool used = false;
 	int i;
 
@@ -333,6 +342,11 @@ static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 		if (nf_fp_hw_call(hw->ft, &cls)) {
 			atomic_inc(&hw->reasons[NF_FP_HW_FAIL_STATS]);
 			continue;
+		}
+		last = cls.stats.lastused;
+		if (time_after(last, fh->lastused)) {
+			fh->lastused = last;
+			used = true;
 		}
 		if (!cls.stats.pkts)
 			continue;
@@ -552,10 +566,11 @@ static void nf_fp_hw_drain(struct nf_fp_hw *hw, bool all)
 
 /* Bind or unbind @dev's driver to the flowtable's flow_block.  The lock
  * is held across the call: the driver adds its callback to, or takes it
- * off, the block's list.
+ * off, the block's list.  *@ttl_action: whether a bound driver wants the
+ * TTL decrement in its rules.
  */
 static int nf_fp_hw_block(struct nf_flowtable *ft, struct net_device *dev,
-			  enum flow_block_command cmd)
+			  enum flow_block_command cmd, bool *ttl_action)
 {
 	struct flow_block_offload bo = {
 		.command	= cmd,
@@ -583,12 +598,30 @@ static int nf_fp_hw_block(struct nf_flowtable *ft, struct net_device *dev,
 			flow_block_cb_free(block_cb);
 		}
 	}
+	if (ttl_action)
+		*ttl_action = bo.ft_needs_ttl_action;
 	return err;
 }
 
+/* Every driver bound to the flowtable gets the same rules: they must agree
+ * on who takes one off the TTL, the hardware or an action of the rule.
+ */
 int nf_fp_hw_bind(struct nf_flowtable *ft, struct net_device *dev)
 {
-	return nf_fp_hw_block(ft, dev, FLOW_BLOCK_BIND);
+	struct nf_fp_hw *hw = nf_fp_table(ft)->hw;
+	bool ttl_action;
+	int err;
+
+	err = nf_fp_hw_block(ft, dev, FLOW_BLOCK_BIND, &ttl_action);
+	if (err)
+		return err;
+	if (hw->bound && ttl_action != hw->ttl_action) {
+		nf_fp_hw_block(ft, dev, FLOW_BLOCK_UNBIND, NULL);
+		return -EOPNOTSUPP;
+	}
+	WRITE_ONCE(hw->ttl_action, ttl_action);
+	hw->bound++;
+	return 0;
 }
 
 /* The flows through @dev have been taken out of the table: let the work
@@ -600,7 +633,8 @@ void nf_fp_hw_unbind(struct nf_flowtable *ft, struct net_device *dev)
 
 	if (hw)
 		nf_fp_hw_drain(hw, false);
-	nf_fp_hw_block(ft, dev, FLOW_BLOCK_UNBIND);
+	if (!nf_fp_hw_block(ft, dev, FLOW_BLOCK_UNBIND, NULL) && hw)
+		hw->bound--;
 }
 
 int nf_fp_hw_init(struct nf_flowtable *ft)

@@ -4,8 +4,15 @@
  * that implement TC_SETUP_FT take them (see hw.c for when they are pushed
  * and taken out).  Match on the ingress device, addresses, ports and
  * protocol (TCP segments with SYN, FIN or RST excluded); actions rewrite
- * the Ethernet header for the next hop, apply NAT, decrement the TTL or
- * hop limit, fix checksums and redirect to the output device.
+ * the Ethernet header for the next hop, apply NAT, fix checksums and
+ * redirect to the output device.
+ *
+ * The TTL / hop limit: hardware that forwards routed flows takes one off
+ * by itself (the MediaTek PPE does, and refuses any action it does not
+ * know, an add among them), and mainline's flowtable never asks for it.
+ * A driver whose hardware does not says so when it binds
+ * (flow_block_offload.ft_needs_ttl_action); only then do the rules carry
+ * the decrement, as an add of 255 to that byte.
  */
 
 #include <linux/netdevice.h>
@@ -279,7 +286,7 @@ static struct net_device *nf_fp_hw_out(struct nf_fp_flow *flow,
  * is held until then.  NULL with *@err set if the rule cannot be made.
  */
 struct flow_rule *nf_fp_hw_rule_build(struct nf_fp_flow *flow,
-				      struct nf_fp_dir *d,
+				      struct nf_fp_dir *d, bool ttl_action,
 				      struct net_device **out, int *err)
 {
 	const struct nf_fp_key *k = &d->key, *rev = &flow->dir[!d->dir].key;
@@ -318,7 +325,7 @@ struct flow_rule *nf_fp_hw_rule_build(struct nf_fp_flow *flow,
 
 	*err = nf_fp_hw_eth(rule, ha, (*out)->dev_addr) ?:
 	       nf_fp_hw_nat(rule, d, rev) ?:
-	       nf_fp_hw_hop(rule, k->l3proto) ?:
+	       (ttl_action ? nf_fp_hw_hop(rule, k->l3proto) : 0) ?:
 	       nf_fp_hw_csum_redirect(rule, k, *out);
 	if (*err)
 		goto err_rule;

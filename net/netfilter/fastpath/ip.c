@@ -147,7 +147,8 @@ static unsigned int nf_fp_ipv4_forward(struct nf_flowtable *ft,
 	if (READ_ONCE(net->ipv4.sysctl_ip_fwd_update_priority))
 		skb->priority = rt_tos2priority(iph->tos);
 
-	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV4))) {
+	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV4,
+					    flow->dir[!d->dir].oif))) {
 		nf_fp_stat_inc(net, NF_FP_STAT_DROP_XFRM);
 		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
 		return NF_STOLEN;

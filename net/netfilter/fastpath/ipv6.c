@@ -143,7 +143,8 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 	ip6h = ipv6_hdr(skb);
 	ip6h->hop_limit--;
 
-	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV6))) {
+	if (unlikely(!nf_fp_xfrm_forward_ok(skb, NFPROTO_IPV6,
+					    flow->dir[!d->dir].oif))) {
 		nf_fp_stat_inc(net, NF_FP_STAT_DROP_XFRM);
 		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
 		return NF_STOLEN;

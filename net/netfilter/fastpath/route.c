@@ -14,8 +14,10 @@
  * classic path, which sends it where routing now says.
  */
 
+#include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <net/addrconf.h>
 #include <net/ip.h>
 #include <net/ip6_fib.h>
 #include <net/ip6_route.h>
@@ -27,8 +29,10 @@
 
 /* Route of the direction the current packet does not travel.  Its packets
  * carry, once NATed, the reverse of the current packet's tuple @t and go
- * out of the device the current packet came in on.  The lookup includes
- * IPsec policy: the packets may have to be transformed on their way out.
+ * out of the device the current packet came in on.  It is made with the
+ * current packet's mark and DSCP (IPv6: flow label), which replies of the
+ * same connection usually share.  The lookup includes IPsec policy: the
+ * packets may have to be transformed on their way out.
  */
 struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
 				   const struct nf_conntrack_tuple *t)
@@ -47,6 +51,7 @@ struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
 		fl4->fl4_sport = t->dst.u.all;
 		fl4->flowi4_proto = t->dst.protonum;
 		fl4->flowi4_oif = nft_in(pkt)->ifindex;
+		fl4->flowi4_tos = ip_hdr(pkt->skb)->tos & INET_DSCP_MASK;
 		fl4->flowi4_mark = pkt->skb->mark;
 		fl4->flowi4_flags = FLOWI_FLAG_ANYSRC;
 		rt = ip_route_output_key(net, fl4);
@@ -62,6 +67,7 @@ struct dst_entry *nf_fp_route_back(const struct nft_pktinfo *pkt,
 		fl6->fl6_sport = t->dst.u.all;
 		fl6->flowi6_proto = t->dst.protonum;
 		fl6->flowi6_oif = nft_in(pkt)->ifindex;
+		fl6->flowlabel = ip6_flowinfo(ipv6_hdr(pkt->skb));
 		fl6->flowi6_mark = pkt->skb->mark;
 		dst = ip6_route_output(net, NULL, fl6);
 		if (dst->error) {
@@ -348,3 +354,37 @@ int nf_fp_route_check(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 	return err;
 }
+
+#if IS_ENABLED(CONFIG_XFRM)
+/* The IPsec forward policy check of a fast path packet, once some policy
+ * exists (nf_fp_xfrm_forward_ok()): with the disable_policy settings of
+ * @iif, the device routing saw the packet arrive on, as ip_route_input()
+ * and ip6_forward() apply them.
+ */
+bool nf_fp_xfrm_forward_check(struct sk_buff *skb, u8 l3proto, int iif)
+{
+	struct net *net = dev_net(skb->dev);
+	struct net_device *in = dev_get_by_index_rcu(net, iif);
+
+	if (l3proto == NFPROTO_IPV4) {
+		struct in_device *in_dev = in ? __in_dev_get_rcu(in) : NULL;
+
+		memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+		if (in_dev && IN_DEV_ORCONF(in_dev, NOPOLICY))
+			IPCB(skb)->flags |= IPSKB_NOPOLICY;
+		return xfrm4_policy_check(NULL, XFRM_POLICY_FWD, skb);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (READ_ONCE(net->ipv6.devconf_all->disable_policy))
+		return true;
+	if (in) {
+		struct inet6_dev *idev = __in6_dev_get(in);
+
+		if (idev && READ_ONCE(idev->cnf.disable_policy))
+			return true;
+	}
+#endif
+	memset(IP6CB(skb), 0, sizeof(struct inet6_skb_parm));
+	return xfrm6_policy_check(NULL, XFRM_POLICY_FWD, skb);
+}
+#endif
