@@ -19,11 +19,14 @@ cd "$REPO"
 
 KERNEL="${CHECK_KERNEL:-ours}"
 case "$KERNEL" in
-ours)	VM_DIR="${VM_DIR:-build/vm}"; log="$BUILD/check-results.log" ;;
+ours)	VM_DIR="${VM_DIR:-build/vm}"; log="$BUILD/check-results.log"
+	# the whole suite takes about 25 minutes alone on 2 cores
+	export VM_TIMEOUT="${VM_TIMEOUT:-3600}" ;;
 debug)	VM_DIR="${VM_DIR:-build/vm-debug}"; log="$BUILD/check-debug-results.log"
 	# KASAN and lockdep slow everything down several times over.
 	export VM_TIMEOUT="${VM_TIMEOUT:-4800}" FP_TIMEOUT_SCALE="${FP_TIMEOUT_SCALE:-3}" ;;
-distro)	VM_DIR="${VM_DIR:-build/vm-distro}"; log="$BUILD/check-distro-results.log" ;;
+distro)	VM_DIR="${VM_DIR:-build/vm-distro}"; log="$BUILD/check-distro-results.log"
+	export VM_TIMEOUT="${VM_TIMEOUT:-3600}" ;;
 *)	die "CHECK_KERNEL must be ours, debug or distro" ;;
 esac
 export KERNEL VM_DIR

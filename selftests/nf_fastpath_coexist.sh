@@ -87,12 +87,18 @@ echo_stream()
 
 echo "TAP version 13"
 
-if ! setup_topology || ! wait_for 10000 eval "ip netns exec $C ping -q -c 1 -W 1 10.0.2.1 > /dev/null"; then
+pings()
+{
+	ip netns exec $C ping -q -c 1 -W 1 10.0.2.1 > /dev/null
+}
+
+if ! setup_topology || ! wait_for 10000 pings; then
 	echo "1..0 # SKIP cannot build the test topology"
 	exit $ksft_skip
 fi
 if ! load_act_ct 2> "$WORK/tc.err"; then
-	echo "1..0 # SKIP tc act_ct not available (CONFIG_NET_ACT_CT; make check runs this test on the distro kernel): $(head -1 "$WORK/tc.err")"
+	# make check runs this test on the distro kernel
+	echo "1..0 # SKIP tc act_ct not available: $(head -1 "$WORK/tc.err")"
 	exit $ksft_skip
 fi
 echo "1..$NTESTS"
@@ -109,7 +115,8 @@ add0=$(fp_stat flow_add); hit0=$(fp_stat hit)
 if echo_stream $FT_PORT 200 && offloaded udp $FT_PORT; then
 	hit1=$(fp_stat hit)
 	if [ "$hit1" -ge $((hit0 + 300)) ]; then
-		result 0 "fast path: UDP echo [OFFLOAD], 200/200 back, fast path hits +$((hit1 - hit0))"
+		msg="200/200 back, fast path hits +$((hit1 - hit0))"
+		result 0 "fast path: UDP echo [OFFLOAD], $msg"
 	else
 		result 1 "fast path: UDP echo on the fast path" "hits $hit0 -> $hit1"
 	fi
@@ -124,7 +131,9 @@ hit0=$(fp_stat hit); fwd0=$(nft_packets forwarded_ct)
 if echo_stream $CT_PORT 200 && offloaded udp $CT_PORT; then
 	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded_ct)
 	if [ "$hit1" -eq "$hit0" ] && [ "$fwd1" -ge $((fwd0 + 200)) ]; then
-		result 0 "act_ct: UDP echo [OFFLOAD] through mainline's core, 200/200 back, fast path hits +0, forward chain +$((fwd1 - fwd0))"
+		msg="200/200 back, fast path hits +0"
+		msg+=", forward chain +$((fwd1 - fwd0))"
+		result 0 "act_ct: UDP echo [OFFLOAD] through mainline's core, $msg"
 	else
 		result 1 "act_ct: UDP echo through mainline's core" \
 			"fast path hits $hit0 -> $hit1, forward chain $fwd0 -> $fwd1"

@@ -471,7 +471,7 @@ s.close()
 # software fast path with every datagram intact, never in hardware.
 sw_stream()
 {
-	local name=$1 fam=$2 addr=$3 port=$4 uns0 uns1 hit0 hit1
+	local name=$1 fam=$2 addr=$3 port=$4 uns0 uns1 hit0 hit1 msg
 
 	uns0=$(ft_field hw_add_unsupported); hit0=$(fp_stat hit)
 	if ! udp_server "$fam" "$port" "$WORK/udp.$port" 3000; then
@@ -488,7 +488,9 @@ sw_stream()
 	if [ "${uns1:-0}" -gt "${uns0:-0}" ] && [ "$hit1" -gt $((hit0 + 1000)) ] &&
 	   udp_got "$port" 3000 && ! hw_offloaded udp "$port" &&
 	   hw_lacks ":$port "; then
-		result 0 "$name: hw_add_unsupported +$((uns1 - uns0)), software fast path +$((hit1 - hit0)) hits, 3000/3000 intact"
+		msg="hw_add_unsupported +$((uns1 - uns0))"
+		msg+=", software fast path +$((hit1 - hit0)) hits, 3000/3000 intact"
+		result 0 "$name: $msg"
 	else
 		result 1 "$name: refused, counted, intact in software" \
 			"hw_add_unsupported $uns0 -> $uns1, hits $hit0 -> $hit1" \
@@ -562,7 +564,8 @@ keepalive_case()
 		if wait_for 20000 hw_offloaded udp "$port"; then
 			start=$(now_ms)
 			held=0
-			while [ "$(fp_stat del_timeout)" -eq "$to0" ] && hw_offloaded udp "$port"; do
+			while [ "$(fp_stat del_timeout)" -eq "$to0" ] &&
+			      hw_offloaded udp "$port"; do
 				if [ $(($(now_ms) - start)) -ge $(((2 * HWTO + 1) * 1000)) ]; then
 					held=1
 					break
@@ -596,7 +599,8 @@ keepalive_case "hardware counters keep a busy flow alive past a $HWTO s timeout"
 # 8b. The same on hardware that counts no packets (MT7621's PPE): only
 # the time an entry was last used keeps the flow alive.
 if use_profile mtk && echo 0 > "$(ft_dir)/accounting"; then
-	keepalive_case "mtk without packet counters: last use keeps a busy flow alive past a $HWTO s timeout" 5012
+	name="mtk without packet counters: last use keeps a busy flow alive"
+	keepalive_case "$name past a $HWTO s timeout" 5012
 else
 	result 1 "mtk without packet counters: last use keeps a flow alive" \
 		"cannot select the mtk profile without accounting"
