@@ -79,10 +79,12 @@ echo_stream()
 	ip netns exec $S socat UDP-LISTEN:"$1",reuseaddr,fork EXEC:cat > /dev/null &
 	wait_listen $S udp "$1" || return 1
 	seq 1 "$2" > "$WORK/want.$1"
-	WHY="echoes missing: $(wc -l < "$WORK/got.$1" 2>/dev/null || echo 0) of $2"
+	: > "$WORK/got.$1"
 	udp_echo "$WORK/want.$1" "$WORK/got.$1" \
 		UDP:10.0.2.1:"$1",sourceport=$(($1 + 1000)) 0.01 &&
-		cmp -s "$WORK/want.$1" "$WORK/got.$1"
+		cmp -s "$WORK/want.$1" "$WORK/got.$1" && return 0
+	WHY="echoes back: $(wc -l < "$WORK/got.$1") of $2"
+	return 1
 }
 
 echo "TAP version 13"
@@ -102,6 +104,22 @@ if ! load_act_ct 2> "$WORK/tc.err"; then
 	exit $ksft_skip
 fi
 echo "1..$NTESTS"
+
+# The server counts the datagrams of the act_ct stream it gets.
+ip netns exec $S nft -f - <<EOT
+table inet srv {
+	counter got { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		udp dport $CT_PORT counter name got
+	}
+}
+EOT
+
+# Both connections must stay offloaded until the last case: the idle
+# timeout of offloaded UDP entries (30 s) would end the first one while
+# the second stream runs.
+nsx sysctl -qw net.netfilter.nf_flowtable_udp_timeout=300
 
 # 1. The ruleset loads next to the act_ct filters.
 if load_ruleset 2> "$WORK/nft.err"; then
@@ -126,17 +144,23 @@ fi
 
 # 3. A stream act_ct offloads, while the first is still offloaded: the
 # ruleset's "flow add" finds the entry taken and leaves it to act_ct;
-# its packets still traverse the forward chain, not the fast path.
+# its packets still traverse the forward chain, not the fast path: every
+# datagram the server gets (socat may send two lines in one) was counted
+# there.
 hit0=$(fp_stat hit); fwd0=$(nft_packets forwarded_ct)
+srv0=$(ns_counter $S srv got)
 if echo_stream $CT_PORT 200 && offloaded udp $CT_PORT; then
 	hit1=$(fp_stat hit); fwd1=$(nft_packets forwarded_ct)
-	if [ "$hit1" -eq "$hit0" ] && [ "$fwd1" -ge $((fwd0 + 200)) ]; then
+	srv1=$(ns_counter $S srv got)
+	if [ "$hit1" -eq "$hit0" ] && [ "$srv1" -gt "$srv0" ] &&
+	   [ $((fwd1 - fwd0)) -eq $((srv1 - srv0)) ]; then
 		msg="200/200 back, fast path hits +0"
-		msg+=", forward chain +$((fwd1 - fwd0))"
+		msg+=", forward chain +$((fwd1 - fwd0)) of $((srv1 - srv0)) datagrams"
 		result 0 "act_ct: UDP echo [OFFLOAD] through mainline's core, $msg"
 	else
 		result 1 "act_ct: UDP echo through mainline's core" \
-			"fast path hits $hit0 -> $hit1, forward chain $fwd0 -> $fwd1"
+			"fast path hits $hit0 -> $hit1, forward chain $fwd0 -> $fwd1" \
+			"server got $srv0 -> $srv1"
 	fi
 else
 	result 1 "act_ct: UDP echo [OFFLOAD], all back" "$WHY" "$(ct_list)" "$(fp_dump)"
