@@ -6,10 +6,10 @@ VM_DIR ?= build/vm
 .DEFAULT_GOAL := help
 export KERNEL CMD VM_TIMEOUT VM_KVM VM_DIR TESTS SERIES_DIR QUICK BENCH_BUILD
 
-.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench clean
+.PHONY: help deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench userspace clean
 
 help:
-	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench clean"
+	@echo "targets: deps tree patches check-patches bisect-check kernel vm check check-debug check-distro check-all check-repeat demo bench userspace clean"
 	@echo "  make vm CMD='...' [KERNEL=ours|mainline|debug] [VM_TIMEOUT=s]"
 	@echo "  make check [TESTS='smoke.sh ...']     (ours kernel, plus patch checks)"
 	@echo "  make check-debug [TESTS='...']        (debug kernel: KASAN, lockdep, kmemleak)"
@@ -17,6 +17,7 @@ help:
 	@echo "  make check-all                        (check, then the whole suite on debug and distro, bisect-check)"
 	@echo "  make check-repeat N=10 [TESTS='...'] [KERNEL=ours|debug]  (N boots, failed cases listed)"
 	@echo "  make bench [QUICK=1] [BENCH_BUILD=0]"
+	@echo "  make userspace                        (build/userspace/nf-fastpath, the control tool)"
 
 deps:
 	scripts/deps.sh
@@ -65,12 +66,17 @@ check-repeat:
 		scripts/check-repeat.sh
 
 demo: export CMD = scripts/demo.sh
-demo: deps vm
+demo: deps userspace vm
 
 # Performance: ours vs mainline's flowtable vs classic forwarding, alternated
 # boots (scripts/bench.sh). Not part of make check. QUICK=1: well under 15 min.
 bench:
 	scripts/bench.sh
 
+# The control tool of the netlink family (userspace/, man page
+# userspace/nf-fastpath.8); the guest finds it on its PATH.
+userspace:
+	$(MAKE) -C userspace O=$(CURDIR)/build/userspace
+
 clean:
-	rm -rf build/kbuild-* build/vm
+	rm -rf build/kbuild-* build/vm build/userspace

@@ -12,6 +12,8 @@ umask 022
 # Work out the repo from our own path before /tmp is hidden by tmpfs.
 repo=$(cd "$(dirname "$0")/.." && pwd)
 vmdir="$repo/${fp_vmdir:-build/vm}"
+# The control tool (make userspace) goes first: the build under test.
+export PATH="$repo/build/userspace:$PATH"
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys

@@ -188,7 +188,7 @@ router_ruleset() {
 		fi
 	} | nsx $RT nft -f -
 	if [ "$kind" = norev ]; then
-		echo "inet bench ft revalidate off" | nsx $RT tee /proc/net/nf_fastpath > /dev/null
+		nsx $RT nf-fastpath set inet bench ft revalidate off
 	fi
 }
 # commits_start/commits_stop: one committed transaction every 100 ms. The

@@ -50,6 +50,7 @@ if [ "${BENCH_BUILD:-1}" != 0 ]; then
 	scripts/deps.sh
 	scripts/tree.sh
 	for k in "${KERNELS[@]}"; do KERNEL=${k%-nsim} scripts/kernel.sh; done
+	make -s userspace
 fi
 for k in "${KERNELS[@]}"; do
 	k=${k%-nsim}

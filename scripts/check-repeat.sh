@@ -44,6 +44,7 @@ if [ "${REPEAT_BUILD:-1}" = 1 ]; then
 		scripts/tree.sh
 		scripts/kernel.sh ;;
 	esac
+	make -s userspace
 fi
 [ -f "$BUILD/kbuild-$KERNEL/arch/x86/boot/bzImage" ] ||
 	die "no kernel: build/kbuild-$KERNEL/arch/x86/boot/bzImage"

@@ -39,6 +39,10 @@ fail_line() { echo "$1: not ok 1 $2" >> "$log"; echo "not ok - $1: $2"; }
 
 scripts/deps.sh
 scripts/tree.sh
+# The control tool, on the guest's PATH (qemu/init.sh).
+if ! make -s userspace; then
+	fail_line userspace "build of build/userspace/nf-fastpath failed"
+fi
 
 # guest_lane <prefix> <kernel> <vm dir> [tests...]: build the kernel, boot
 # it once running selftests/run.sh on the tests (all without any), and

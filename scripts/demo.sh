@@ -81,6 +81,13 @@ if [ -r /proc/net/nf_fastpath ]; then
 	say "/proc/net/nf_fastpath (router) during the transfer"
 	rt cat /proc/net/nf_fastpath
 fi
+if command -v nf-fastpath > /dev/null && rt nf-fastpath list > "$tmp/list" 2>&1; then
+	say "nf-fastpath list (router) during the transfer: the flow, its NAT and counters"
+	cat "$tmp/list"
+	[ -s "$tmp/list" ] || missing+=("nf-fastpath list showed no flow")
+else
+	say "nf-fastpath list: not available with this kernel ($(cat "$tmp/list" 2>/dev/null))"
+fi
 wait $cli; wait $srv
 end=$(date +%s.%N)
 if cmp -s "$tmp/in" "$tmp/out"; then

@@ -12,7 +12,7 @@
 
 set -u
 
-NTESTS=15
+NTESTS=16
 
 . "$(dirname "$0")/lib.sh"
 
@@ -66,16 +66,18 @@ refused()
 
 # knob <name> <expected error text> <line>: the write to
 # /proc/net/nf_fastpath fails, and the flowtable keeps its setting.
+# knob NAME STATUS TEXT ARGS...: "nf-fastpath set ARGS" exits with STATUS
+# and says TEXT, and changes nothing.
 knob()
 {
-	local name=$1 want=$2 before after rc
+	local name=$1 want_rc=$2 want=$3 before after rc=0
 
+	shift 3
 	# everything but gc_passes, which the garbage collector moves
 	before=$(fp_dump | sed 's/gc_passes [0-9]*//')
-	echo "$3" | nsx tee /proc/net/nf_fastpath > /dev/null 2> "$WORK/out"
-	rc=$?
+	nsx nf-fastpath set "$@" > /dev/null 2> "$WORK/out" || rc=$?
 	after=$(fp_dump | sed 's/gc_passes [0-9]*//')
-	if [ $rc -ne 0 ] && grep -q "$want" "$WORK/out" &&
+	if [ $rc -eq "$want_rc" ] && grep -q "$want" "$WORK/out" &&
 	   [ "$before" = "$after" ]; then
 		result 0 "$name: $want"
 	else
@@ -144,12 +146,23 @@ else
 fi
 nsx nft delete flowtable inet filter f7
 
-knob "revalidation knob: unknown flowtable" "No such file or directory" \
-	"inet filter nosuch revalidate off"
-knob "revalidation knob: unknown setting" "Invalid argument" \
-	"inet filter ft revalidate maybe"
-knob "revalidation knob: extra words" "Invalid argument" \
-	"inet filter ft revalidate off now"
+knob "revalidation knob: unknown flowtable" 1 "no flowtable nosuch" \
+	inet filter nosuch revalidate off
+knob "revalidation knob: unknown setting" 2 "revalidate" \
+	inet filter ft revalidate maybe
+knob "revalidation knob: extra words" 2 "now" \
+	inet filter ft revalidate off now
+
+# The settings moved to netlink: /proc/net/nf_fastpath is read-only.
+before=$(fp_dump | sed 's/gc_passes [0-9]*//')
+if echo "inet filter ft revalidate off" |
+   nsx tee /proc/net/nf_fastpath > /dev/null 2>&1; then
+	result 1 "/proc/net/nf_fastpath refuses writes" "a write was accepted"
+elif [ "$before" != "$(fp_dump | sed 's/gc_passes [0-9]*//')" ]; then
+	result 1 "/proc/net/nf_fastpath refuses writes" "$(fp_dump)"
+else
+	result 0 "/proc/net/nf_fastpath refuses writes"
+fi
 
 # After all of this the router still offloads.
 ip netns exec $S socat UDP4-LISTEN:9000,reuseaddr EXEC:cat >/dev/null 2>&1 &

@@ -392,12 +392,12 @@ stop_streams
 # out, datagrams keep passing a drop rule committed after the offload;
 # opted in again, at most one of the next 10 the client sends may.
 name="revalidation opt-out"
-echo "inet filter ft revalidate off" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+ip netns exec $R nf-fastpath set inet filter ft revalidate off
 bad=0
-echo "inet filter nosuch revalidate off" |
-	ip netns exec $R tee /proc/net/nf_fastpath >/dev/null 2>&1 && bad=1
-echo "inet filter ft revalidate maybe" |
-	ip netns exec $R tee /proc/net/nf_fastpath >/dev/null 2>&1 && bad=1
+ip netns exec $R nf-fastpath set inet filter nosuch revalidate off \
+	2>/dev/null && bad=1
+ip netns exec $R nf-fastpath set inet filter ft revalidate maybe \
+	2>/dev/null && bad=1
 if [ $bad -ne 0 ]; then
 	result 1 "$name" "bad control input was accepted"
 elif ! udp_stream 10.0.2.1 7008; then
@@ -412,8 +412,7 @@ else
 			"flow stopped while opted out ($(($(at_server 7008) - n0)) passed)"
 	else
 		n1=$(at_server 7008)
-		echo "inet filter ft revalidate on" |
-			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+		ip netns exec $R nf-fastpath set inet filter ft revalidate on
 		n2=$(at_server 7008)
 		s2=$(from_client 7008)
 		if ! ip netns exec $R grep -q 'revalidate on' /proc/net/nf_fastpath; then
@@ -434,7 +433,7 @@ else
 		fi
 	fi
 fi
-echo "inet filter ft revalidate on" | ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+ip netns exec $R nf-fastpath set inet filter ft revalidate on
 stop_streams
 
 # 14: the two directions are judged apart.  With a UDP flow offloaded and
@@ -556,10 +555,8 @@ else
 	else
 		del0=$(fp_stat del_policy)
 		reval0=$(fp_stat revalidated)
-		echo "inet filter ft revalidate off" |
-			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
-		echo "inet filter ft revalidate on" |
-			ip netns exec $R tee /proc/net/nf_fastpath >/dev/null
+		ip netns exec $R nf-fastpath set inet filter ft revalidate off
+		ip netns exec $R nf-fastpath set inet filter ft revalidate on
 		if ! wait_for 10000 counter_above fp_stat revalidated "$reval0"; then
 			result 1 "$name" "flow not judged again" "$(fp_dump)"
 		else

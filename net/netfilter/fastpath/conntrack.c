@@ -12,12 +12,23 @@
 
 #include "fastpath.h"
 
-/* How far ahead an offloaded entry's timeout is kept.  Conntrack sees no
- * packets of it and knows nothing of IPS_OFFLOAD: left alone, the entry
- * would expire under the flow (after a packet that took the classic path
- * gave it the timeout of its state, for instance).
+#define NF_FP_CT_LEFT_MAX	(INT_MAX / 2 - NF_CT_OFFLOAD_HOLD)
+
+/* An offloaded entry's timeout is kept at the flow's expiry plus
+ * NF_CT_OFFLOAD_HOLD.  Conntrack sees no packets of it and knows nothing of
+ * IPS_OFFLOAD: left alone, the entry would expire under the flow (after a
+ * packet that took the classic path gave it the timeout of its state, for
+ * instance).  ctnetlink takes the hold off again to report the time the
+ * flow has left.
  */
-#define NF_FP_CT_HOLD	(24 * 60 * 60 * HZ)
+static u32 nf_fp_ct_timeout(const struct nf_fp_flow *flow)
+{
+	s32 left = READ_ONCE(flow->expires) - nfct_time_stamp;
+
+	/* An offload timeout of weeks must not wrap the entry's. */
+	left = clamp(left, 0, NF_FP_CT_LEFT_MAX);
+	return nfct_time_stamp + left + NF_CT_OFFLOAD_HOLD;
+}
 
 /* The connection is being offloaded: conntrack will see none of its
  * packets.  Keep the entry's timeout far ahead, and since packets of the
@@ -26,9 +37,11 @@
  * ones in between, its sequence windows will be stale: make it accept
  * what it cannot check.
  */
-void nf_fp_ct_take(struct nf_conn *ct)
+void nf_fp_ct_take(struct nf_fp_flow *flow)
 {
-	WRITE_ONCE(ct->timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+	struct nf_conn *ct = flow->ct;
+
+	WRITE_ONCE(ct->timeout, nf_fp_ct_timeout(flow));
 	if (nf_ct_protonum(ct) != IPPROTO_TCP)
 		return;
 
@@ -38,8 +51,9 @@ void nf_fp_ct_take(struct nf_conn *ct)
 	spin_unlock_bh(&ct->lock);
 }
 
-/* Keep the conntrack entry of a live flow from expiring: from the garbage
- * collector, and after a packet of the flow went through conntrack.  An
+/* Keep the conntrack entry of a live flow from expiring, and its timeout
+ * telling the flow's: from the garbage collector, and after a packet of
+ * the flow went through conntrack.  Within a second is close enough.  An
  * entry that expired already is left to conntrack.  A flow that left the
  * table has handed its entry back (nf_fp_ct_handback()) or is about to:
  * the cmpxchg() then finds another timeout, or the flag tells.
@@ -48,14 +62,15 @@ void nf_fp_ct_hold(struct nf_fp_flow *flow)
 {
 	struct nf_conn *ct = flow->ct;
 	u32 timeout = READ_ONCE(ct->timeout);
-	s32 left = timeout - nfct_time_stamp;
+	u32 want = nf_fp_ct_timeout(flow);
 
-	if (left <= 0 || left >= NF_FP_CT_HOLD / 2)
+	if ((s32)(timeout - nfct_time_stamp) <= 0 ||
+	    abs((s32)(timeout - want)) < HZ)
 		return;
 	smp_rmb();	/* the timeout before the flag, see nf_fp_flow_remove() */
 	if (test_bit(NF_FP_FLOW_DEAD, &flow->flags))
 		return;
-	cmpxchg(&ct->timeout, timeout, nfct_time_stamp + NF_FP_CT_HOLD);
+	cmpxchg(&ct->timeout, timeout, want);
 }
 
 /* Let conntrack track the connection again from where it stands: window

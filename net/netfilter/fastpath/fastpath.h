@@ -82,7 +82,8 @@ enum {
  * replaced by an equivalent one (route.c): readers load it once, under
  * RCU, and the old one is released after a grace period.  oif is its
  * device, which never changes for the life of the flow; dscp the DSCP it
- * was looked up with.
+ * was looked up with.  packets and bytes count what the fast path (or the
+ * hardware) forwarded in this direction, for the control plane.
  */
 struct nf_fp_dir {
 	struct rhash_head	node;
@@ -96,6 +97,8 @@ struct nf_fp_dir {
 	u8			xmit;
 	u8			dscp;
 	u8			l2addr[ETH_ALEN];
+	atomic64_t		packets;
+	atomic64_t		bytes;
 };
 
 /* NF_FP_FLOW_STACKED: a direction is caught below the device routing uses
@@ -119,7 +122,8 @@ struct nf_fp_flow_hw;
  * so.  See revalidate.c.  mark is the packet mark routing saw when the flow
  * was built (set by prerouting rules, for instance), which its routes are
  * looked up with again.  hw is the flow's hardware offload state (hw.c),
- * NULL without "flags offload".
+ * NULL without "flags offload".  start is when the flow was built
+ * (jiffies64).
  */
 struct nf_fp_flow {
 	struct nf_fp_dir	dir[IP_CT_DIR_MAX];
@@ -132,6 +136,7 @@ struct nf_fp_flow {
 	unsigned int		reval_gc_seen;
 	u32			mark;
 	struct nf_fp_flow_hw	*hw;
+	u64			start;
 	struct rcu_head		rcu;
 };
 
@@ -165,6 +170,7 @@ enum nf_fp_stat {
 	NF_FP_STAT_DEL_FLUSH,
 	NF_FP_STAT_DEL_REVAL,
 	NF_FP_STAT_DEL_NAT_ADDR,
+	NF_FP_STAT_DEL_HANDBACK,
 	NF_FP_STAT_GC_PASS,
 	NF_FP_STAT_MAX
 };
@@ -249,6 +255,13 @@ int nf_fp_netns_each(struct net *net,
 int nf_fp_registry_init(void);
 void nf_fp_registry_exit(void);
 
+/* netlink.c */
+int nf_fp_netlink_init(void);
+void nf_fp_netlink_exit(void);
+void nf_fp_nl_flow_added(struct nf_flowtable *ft, struct nf_fp_flow *flow);
+void nf_fp_nl_flow_removed(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+			   enum nf_fp_stat reason);
+
 /* proc.c */
 int nf_fp_proc_init_net(struct net *net);
 void nf_fp_proc_exit_net(struct net *net);
@@ -270,13 +283,17 @@ void nf_fp_gc_start(struct nf_flowtable *ft);
 void nf_fp_gc_stop(struct nf_flowtable *ft);
 
 /* flow.c */
-void nf_fp_flow_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+struct nf_fp_flow *nf_fp_flow_alloc(void);
+void nf_fp_flow_free(struct nf_fp_flow *flow);
+int nf_fp_flow_cache_init(void);
+void nf_fp_flow_cache_exit(void);
+bool nf_fp_flow_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		       enum nf_fp_stat reason);
 void nf_fp_flow_release(struct nf_fp_flow *flow, bool handback);
 void nf_fp_flow_flush(struct nf_flowtable *ft, const struct net_device *dev);
 
 /* conntrack.c */
-void nf_fp_ct_take(struct nf_conn *ct);
+void nf_fp_ct_take(struct nf_fp_flow *flow);
 void nf_fp_ct_hold(struct nf_fp_flow *flow);
 void nf_fp_ct_handback(struct nf_conn *ct);
 
@@ -358,6 +375,17 @@ static inline void nf_fp_flow_refresh(struct net *net, struct nf_fp_flow *flow)
 
 	if (READ_ONCE(flow->expires) != expires)
 		WRITE_ONCE(flow->expires, expires);
+}
+
+/* A packet of @len bytes (from the network header on) was forwarded in
+ * direction @d.  The two directions of a flow may be forwarded on two
+ * CPUs at once, and so may one direction (after a move between receive
+ * queues): atomic, on the cache line the lookup brought in.
+ */
+static inline void nf_fp_dir_count(struct nf_fp_dir *d, unsigned int len)
+{
+	atomic64_inc(&d->packets);
+	atomic64_add(len, &d->bytes);
 }
 
 /* Packets that someone else holds as well (pktgen keeps a reference on
@@ -486,6 +514,7 @@ void nf_fp_hw_flow_revalidated(struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback);
 void nf_fp_hw_flow_gc(struct nf_flowtable *ft, struct nf_fp_flow *flow);
 bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow);
+const char *nf_fp_hw_flow_refusal(const struct nf_fp_flow *flow);
 
 /* Why the hardware did not take a flow or gave it back, and how often the
  * work item pushed, tried again and read counters.

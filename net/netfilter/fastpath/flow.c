@@ -5,29 +5,47 @@
  * with its routes and its conntrack entry.
  */
 
+#include <linux/slab.h>
 #include <net/dst.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "fastpath.h"
 
+/* Flows have a cache of their own: struct nf_fp_flow is a little over
+ * what kmalloc's 256-byte objects hold.
+ */
+static struct kmem_cache *nf_fp_flow_cache __read_mostly;
+
+struct nf_fp_flow *nf_fp_flow_alloc(void)
+{
+	return kmem_cache_zalloc(nf_fp_flow_cache, GFP_ATOMIC);
+}
+
+void nf_fp_flow_free(struct nf_fp_flow *flow)
+{
+	kmem_cache_free(nf_fp_flow_cache, flow);
+}
+
 /* Unlink a flow and give its conntrack entry back, unless the entry is
  * dying or being killed.  Safe from the packet path and from process
- * context; the first caller wins.
+ * context; the first caller wins, and is told so.
  */
-void nf_fp_flow_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
+bool nf_fp_flow_remove(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 		       enum nf_fp_stat reason)
 {
 	bool handback;
 
 	if (test_and_set_bit(NF_FP_FLOW_DEAD, &flow->flags))
-		return;
+		return false;
 
 	nf_fp_hash_unlink(ft, flow);
 	nf_fp_stat_inc(read_pnet(&ft->net), reason);
+	nf_fp_nl_flow_removed(ft, flow, reason);
 	handback = reason != NF_FP_STAT_DEL_CT_DYING &&
 		   reason != NF_FP_STAT_DEL_NAT_ADDR;
 	if (!nf_fp_hw_flow_release(flow, handback))
 		nf_fp_flow_release(flow, handback);
+	return true;
 }
 
 static void nf_fp_flow_free_rcu(struct rcu_head *head)
@@ -38,7 +56,7 @@ static void nf_fp_flow_free_rcu(struct rcu_head *head)
 	dst_release(flow->dir[1].dst);
 	nf_ct_put(flow->ct);
 	nf_fp_hw_flow_free(flow);
-	kfree(flow);
+	nf_fp_flow_free(flow);
 }
 
 /* The flow is out of the table: packets no longer find it, but readers
@@ -84,4 +102,17 @@ void nf_fp_flow_flush(struct nf_flowtable *ft,
 		nf_fp_hash_walk(ft, nf_fp_flush_dev_one, dev);
 	else
 		nf_fp_hash_walk(ft, nf_fp_flush_one, &reason);
+}
+
+int nf_fp_flow_cache_init(void)
+{
+	nf_fp_flow_cache = KMEM_CACHE(nf_fp_flow, 0);
+	return nf_fp_flow_cache ? 0 : -ENOMEM;
+}
+
+/* Flows still waiting for their grace period go back to the cache first. */
+void nf_fp_flow_cache_exit(void)
+{
+	rcu_barrier();
+	kmem_cache_destroy(nf_fp_flow_cache);
 }

@@ -107,6 +107,7 @@ struct nf_fp_flow_hw {
 	u8			state;
 	u8			todo;
 	u8			tries;
+	u8			refusal;	/* last nf_fp_hw_reason, + 1 */
 };
 
 /* Offer @cls to every callback bound to the flowtable.  Success if one
@@ -252,6 +253,7 @@ static void nf_fp_hw_refused(struct nf_fp_hw *hw, struct nf_fp_flow *flow,
 	struct nf_fp_flow_hw *fh = flow->hw;
 
 	atomic_inc(&hw->reasons[nf_fp_hw_reason(err)]);
+	WRITE_ONCE(fh->refusal, nf_fp_hw_reason(err) + 1);
 	switch (err) {
 	case -ENOSPC:
 		WRITE_ONCE(fh->state, NF_FP_HW_NOSPACE);
@@ -313,6 +315,7 @@ static void nf_fp_hw_push(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 	}
 	fh->tries = 0;
 	fh->lastused = jiffies;
+	WRITE_ONCE(fh->refusal, 0);
 	WRITE_ONCE(fh->state, NF_FP_HW_ON);
 	atomic_inc(&hw->flows);
 	atomic_inc(&hw->reasons[NF_FP_HW_PUSHED]);
@@ -351,6 +354,8 @@ static void nf_fp_hw_stats(struct nf_fp_hw *hw, struct nf_fp_flow *flow)
 		if (!cls.stats.pkts)
 			continue;
 		used = true;
+		atomic64_add(cls.stats.pkts, &flow->dir[i].packets);
+		atomic64_add(cls.stats.bytes, &flow->dir[i].bytes);
 		if (hw->ft->flags & NF_FLOWTABLE_COUNTER)
 			nf_ct_acct_add(flow->ct, i, cls.stats.pkts,
 				       cls.stats.bytes);
@@ -488,6 +493,20 @@ bool nf_fp_hw_flow_release(struct nf_fp_flow *flow, bool handback)
 bool nf_fp_hw_flow_in_hw(const struct nf_fp_flow *flow)
 {
 	return flow->hw && READ_ONCE(flow->hw->state) == NF_FP_HW_ON;
+}
+
+/* Why the hardware does not forward @flow, for the control plane: the
+ * name of its last refusal, or NULL if it took the flow, was never asked
+ * or never answered.
+ */
+const char *nf_fp_hw_flow_refusal(const struct nf_fp_flow *flow)
+{
+	u8 refusal;
+
+	if (!flow->hw || nf_fp_hw_flow_in_hw(flow))
+		return NULL;
+	refusal = READ_ONCE(flow->hw->refusal);
+	return refusal ? nf_fp_hw_reason_names[refusal - 1] : NULL;
 }
 
 /* Is the flow close enough to its timeout that only the hardware's

@@ -17,8 +17,10 @@ static const struct {
 	int	(*init)(void);
 	void	(*exit)(void);
 } nf_fp_parts[] = {
+	{ nf_fp_flow_cache_init, nf_fp_flow_cache_exit },
 	{ nf_fp_registry_init,	nf_fp_registry_exit },
 	{ nf_fp_events_init,	nf_fp_events_exit },
+	{ nf_fp_netlink_init,	nf_fp_netlink_exit },
 	{ nf_fp_nft_init,	nf_fp_nft_exit },
 };
 

@@ -118,7 +118,7 @@ static struct nf_fp_flow *nf_fp_flow_build(struct nf_flowtable *ft,
 				     &ing[!dir]))
 		goto err_back;
 
-	flow = kzalloc(sizeof(*flow), GFP_ATOMIC);
+	flow = nf_fp_flow_alloc();
 	if (!flow)
 		goto err_back;
 
@@ -227,10 +227,13 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	if (!refcount_inc_not_zero(&ct->ct_general.use))
 		goto err_free;
 
+	flow->start = get_jiffies_64();
 	flow->expires = nfct_time_stamp + nf_fp_timeout(net, flow);
 	nf_fp_reval_flow_init(ft, flow);
 	nf_fp_hw_flow_init(ft, flow);
-	nf_fp_ct_take(ct);
+	nf_fp_ct_take(flow);
+	/* Announced before packets can find it and take it out again. */
+	nf_fp_nl_flow_added(ft, flow);
 
 	if (nf_fp_hash_insert(ft, flow)) {
 		/* Packets may have found it already: out as any other flow,
@@ -247,7 +250,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 err_free:
 	dst_release(flow->dir[0].dst);
 	dst_release(flow->dir[1].dst);
-	kfree(flow);
+	nf_fp_flow_free(flow);
 err:
 	clear_bit(IPS_OFFLOAD_BIT, &ct->status);
 	nf_fp_stat_inc(net, NF_FP_STAT_FLOW_ADD_FAIL);

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /proc/net/nf_fastpath: one line per flowtable of the netns, then the
- * counters; writing "<family> <table> <flowtable> revalidate on|off"
- * switches revalidation after ruleset changes for a flowtable.
+ * /proc/net/nf_fastpath, read-only: one line per flowtable of the netns,
+ * then the counters.  Settings are changed over netlink (netlink.c).
  */
 
-#include <linux/capability.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
-#include <linux/string.h>
 #include <net/net_namespace.h>
 
 #include "fastpath.h"
@@ -50,63 +47,10 @@ static int nf_fp_proc_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
-struct nf_fp_proc_set {
-	const char	*family;
-	const char	*table;
-	const char	*name;
-	bool		enable;
-	int		err;
-};
-
-static int nf_fp_proc_set_one(struct nf_flowtable *ft, void *arg)
-{
-	const char *family, *table, *name;
-	struct nf_fp_proc_set *set = arg;
-
-	nf_fp_nft_names(ft, &family, &table, &name);
-	if (strcmp(family, set->family) || strcmp(table, set->table) ||
-	    strcmp(name, set->name))
-		return 0;
-	set->err = nf_fp_reval_set(ft, set->enable);
-	return 1;
-}
-
-/* "<family> <table> <flowtable> revalidate on|off" */
-static int nf_fp_proc_write(struct file *file, char *buf, size_t size)
-{
-	struct seq_file *seq = file->private_data;
-	struct net *net = seq_file_single_net(seq);
-	struct nf_fp_proc_set set = { .err = -ENOENT };
-	char *tok[5], *p = strim(buf);
-	int i;
-
-	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
-		return -EPERM;
-
-	for (i = 0; i < ARRAY_SIZE(tok); i++) {
-		p = skip_spaces(p);
-		tok[i] = strsep(&p, " \t");
-		if (!tok[i] || !*tok[i])
-			return -EINVAL;
-	}
-	if (p || strcmp(tok[3], "revalidate"))
-		return -EINVAL;
-	if (strcmp(tok[4], "on") && strcmp(tok[4], "off"))
-		return -EINVAL;
-
-	set.family = tok[0];
-	set.table = tok[1];
-	set.name = tok[2];
-	set.enable = !strcmp(tok[4], "on");
-	nf_fp_netns_each(net, nf_fp_proc_set_one, &set);
-	return set.err;
-}
-
 int nf_fp_proc_init_net(struct net *net)
 {
-	if (!proc_create_net_single_write("nf_fastpath", 0644, net->proc_net,
-					  nf_fp_proc_show, nf_fp_proc_write,
-					  NULL))
+	if (!proc_create_net_single("nf_fastpath", 0444, net->proc_net,
+				    nf_fp_proc_show, NULL))
 		return -ENOMEM;
 	return 0;
 }

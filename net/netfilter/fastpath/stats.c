@@ -33,6 +33,7 @@ const char * const nf_fp_stat_names[NF_FP_STAT_MAX] = {
 	[NF_FP_STAT_DEL_FLUSH]		= "del_flush",
 	[NF_FP_STAT_DEL_REVAL]		= "del_policy",
 	[NF_FP_STAT_DEL_NAT_ADDR]	= "del_nat_addr",
+	[NF_FP_STAT_DEL_HANDBACK]	= "del_handback",
 	[NF_FP_STAT_GC_PASS]		= "gc_passes",
 };
 
