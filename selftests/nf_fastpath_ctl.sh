@@ -222,8 +222,10 @@ declare -A FD
 
 tcp_server()	# tcp_server <name> <socat listen address>
 {
+	local peer="echo \$SOCAT_PEERADDR \$SOCAT_PEERPORT > $WORK/$1.peer"
+
 	ip netns exec $S socat -u "$2,reuseaddr" \
-		SYSTEM:"echo \$SOCAT_PEERADDR \$SOCAT_PEERPORT > $WORK/$1.peer; exec cat > $WORK/$1.out" &
+		SYSTEM:"$peer; exec cat > $WORK/$1.out" &
 }
 
 tcp_client()	# tcp_client <name> <socat connect address>
@@ -258,7 +260,8 @@ tcp_push()
 	if ! tcp_send "$1" "$2"; then
 		WHY="$1: could not write to the client"
 	elif ! wait_for 60000 tcp_delivered "$1"; then
-		WHY="$1: server got $(stat -c %s "$WORK/$1.out" 2>/dev/null) of $(stat -c %s "$WORK/$1.want") bytes"
+		WHY="$1: server got $(stat -c %s "$WORK/$1.out" 2>/dev/null)"
+		WHY+=" of $(stat -c %s "$WORK/$1.want") bytes"
 	elif ! cmp -s "$WORK/$1.want" "$WORK/$1.out"; then
 		WHY="$1: data differs at the server"
 	else
@@ -504,9 +507,12 @@ check_flow()	# check_flow <name> <ct_id> <expected fields>
 		"$WORK/all.json" 2>&1)
 	[ "$got" = "$3" ] || why+=("$1: listed '$got'" "$1: expected '$3'")
 }
-check_flow A "$A_ID" "inet filter ft ipv4 tcp 10.0.1.1 10.0.2.1 40101 5101 r0 r1 10.0.2.1 $apeer 5101 $aport r1 r0 snat sw true"
-check_flow B "$B_ID" "inet filter ft ipv4 udp 10.0.1.1 10.0.2.1 40201 6101 r0 r1 10.0.2.1 $bpeer 6101 $bport r1 r0 snat sw true"
-check_flow C6 "$C_ID" "inet filter ft ipv6 tcp dead:1::1 dead:2::1 40102 5102 r0 r1 dead:2::1 dead:1::1 5102 40102 r1 r0 none sw true"
+check_flow A "$A_ID" "inet filter ft ipv4 tcp 10.0.1.1 10.0.2.1 40101 5101 r0 r1 \
+10.0.2.1 $apeer 5101 $aport r1 r0 snat sw true"
+check_flow B "$B_ID" "inet filter ft ipv4 udp 10.0.1.1 10.0.2.1 40201 6101 r0 r1 \
+10.0.2.1 $bpeer 6101 $bport r1 r0 snat sw true"
+check_flow C6 "$C_ID" "inet filter ft ipv6 tcp dead:1::1 dead:2::1 40102 5102 r0 r1 \
+dead:2::1 dead:1::1 5102 40102 r1 r0 none sw true"
 [ "$apeer" = 10.0.2.254 ] || why+=("server saw A from '$apeer', not the router")
 ctid=$(ip netns exec $R conntrack -L -p tcp --dport 5101 -o id 2>/dev/null |
 	sed -n 's/.*id=\([0-9]*\).*/\1/p')
@@ -517,7 +523,8 @@ got=$(flow_get $R "$ctid" '"\(.orig.sport) \(.orig.dport)"')
 	why+=("get $ctid (conntrack's id of A): '$(fp $R get "$ctid" 2>&1)'")
 # The text line of A.
 line=$(fp $R list | grep "ct_id=$A_ID ")
-for want in "family=inet table=filter flowtable=ft proto=tcp ct_id=$A_ID src=10.0.1.1 dst=10.0.2.1 sport=40101 dport=5101 iif=r0 oif=r1 " \
+for want in "family=inet table=filter flowtable=ft proto=tcp ct_id=$A_ID " \
+	    " src=10.0.1.1 dst=10.0.2.1 sport=40101 dport=5101 iif=r0 oif=r1 " \
 	    " rsrc=10.0.2.1 rdst=$apeer rsport=5101 rdport=$aport riif=r1 roif=r0 " \
 	    " nat=snat where=sw " " current=yes"; do
 	[[ "$line" == *"$want"* ]] || why+=("text line lacks '$want': $line")
@@ -771,8 +778,8 @@ fi
 
 # 11: without CAP_NET_ADMIN every request is refused and changes nothing.
 if ! command -v setpriv >/dev/null; then
-	echo "ok $((testno + 1)) requests without CAP_NET_ADMIN are refused # SKIP setpriv not found"
 	testno=$((testno + 1))
+	echo "ok $testno requests without CAP_NET_ADMIN are refused # SKIP setpriv not found"
 else
 	why=()
 	caps=$(ip netns exec $R setpriv --inh-caps=-net_admin \
@@ -793,7 +800,8 @@ else
 	[ "$ids" = "$(sorted "$A_ID" "$B_ID" "$C_ID")" ] ||
 		why+=("listed afterwards: $ids" "$(mon_dels)")
 	ip netns exec $R grep -q "^flowtable inet filter ft .*revalidate on" \
-		/proc/net/nf_fastpath || why+=("$(ip netns exec $R grep ^flowtable /proc/net/nf_fastpath)")
+		/proc/net/nf_fastpath ||
+		why+=("$(ip netns exec $R grep ^flowtable /proc/net/nf_fastpath)")
 	if [ ${#why[@]} -eq 0 ]; then
 		result 0 "requests without CAP_NET_ADMIN are refused"
 	else

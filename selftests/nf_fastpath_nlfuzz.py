@@ -237,7 +237,11 @@ def ext_text(ext):
 
 
 def errname(err):
-    return errno.errorcode.get(-err, str(err)) if err < 0 else str(err)
+    if err >= 0:
+        return str(err)
+    if -err == errno.EOPNOTSUPP:	# errorcode says ENOTSUP, same value
+        return 'EOPNOTSUPP'
+    return errno.errorcode.get(-err, str(err))
 
 
 # A request that must fail.

@@ -319,17 +319,15 @@ static int nf_fp_nl_walk_table(struct nf_flowtable *ft,
 
 	rhashtable_walk_enter(&ft->rhashtable, &iter);
 	rhashtable_walk_start(&iter);
-	while ((d = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(d)) {
-			if (PTR_ERR(d) != -EAGAIN)
-				break;
-			/* Resized: the walk starts over in the new table. */
+	for (;;) {
+		d = rhashtable_walk_next(&iter);
+		/* Resized: the walk starts over in the new table. */
+		if (d == ERR_PTR(-EAGAIN))
 			w->seen = seen;
-			continue;
-		}
-		if (d->dir != IP_CT_DIR_ORIGINAL)
-			continue;
-		err = nf_fp_nl_walk_one(ft, nf_fp_dir_flow(d), w);
+		else if (IS_ERR_OR_NULL(d))
+			break;
+		else if (d->dir == IP_CT_DIR_ORIGINAL)
+			err = nf_fp_nl_walk_one(ft, nf_fp_dir_flow(d), w);
 		if (err)
 			break;
 	}
