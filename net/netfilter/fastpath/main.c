@@ -47,9 +47,10 @@ static int __init nf_fp_init(void)
 
 static void __exit nf_fp_exit(void)
 {
+	/* The flow cache goes last, once flows waiting for a grace period
+	 * are freed.
+	 */
 	nf_fp_teardown(ARRAY_SIZE(nf_fp_parts));
-	/* Flows freed after a grace period run our callbacks. */
-	rcu_barrier();
 }
 
 module_init(nf_fp_init);

@@ -258,13 +258,22 @@ static int nf_fp_nl_put_flow_state(struct sk_buff *skb,
 	return 0;
 }
 
+/* The header of a reply: NLM_F_MULTI with @multi, in the parts of a dump. */
+static void *nf_fp_nl_put_hdr(struct sk_buff *skb,
+			      const struct genl_info *info, bool multi)
+{
+	return genlmsg_put(skb, info->snd_portid, info->snd_seq,
+			   &nf_fastpath_nl_family, multi ? NLM_F_MULTI : 0,
+			   info->genlhdr->cmd);
+}
+
 static int nf_fp_nl_fill_flow(struct sk_buff *skb, struct nf_flowtable *ft,
 			      const struct nf_fp_flow *flow,
-			      const struct genl_info *info)
+			      const struct genl_info *info, bool multi)
 {
 	void *hdr;
 
-	hdr = genlmsg_iput(skb, info);
+	hdr = nf_fp_nl_put_hdr(skb, info, multi);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nf_fp_nl_put_flow_id(skb, ft, flow) ||
@@ -289,6 +298,7 @@ struct nf_fp_nl_walk {
 		      struct nf_fp_nl_walk *w);
 	unsigned long	seen;
 	unsigned long	skip;
+	unsigned long	next;
 	unsigned int	count;
 	int		err;
 	struct sk_buff	*skb;
@@ -308,7 +318,9 @@ static int nf_fp_nl_walk_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 	return w->fn(ft, flow, w);
 }
 
-/* One flowtable's flows, until w->fn() fails (a full message). */
+/* One flowtable's flows, until w->fn() returns non-zero: an error (a full
+ * message), or 1 to stop.
+ */
 static int nf_fp_nl_walk_table(struct nf_flowtable *ft,
 			       struct nf_fp_nl_walk *w)
 {
@@ -321,13 +333,18 @@ static int nf_fp_nl_walk_table(struct nf_flowtable *ft,
 	rhashtable_walk_start(&iter);
 	for (;;) {
 		d = rhashtable_walk_next(&iter);
-		/* Resized: the walk starts over in the new table. */
-		if (d == ERR_PTR(-EAGAIN))
+		/* Resized: the walk starts over in the new table.  A dump
+		 * goes on past what this part has reported already.
+		 */
+		if (d == ERR_PTR(-EAGAIN)) {
+			if (w->skb)
+				w->skip = max(w->skip, w->seen);
 			w->seen = seen;
-		else if (IS_ERR_OR_NULL(d))
+		} else if (IS_ERR_OR_NULL(d)) {
 			break;
-		else if (d->dir == IP_CT_DIR_ORIGINAL)
+		} else if (d->dir == IP_CT_DIR_ORIGINAL) {
 			err = nf_fp_nl_walk_one(ft, nf_fp_dir_flow(d), w);
+		}
 		if (err)
 			break;
 	}
@@ -357,10 +374,12 @@ static void nf_fp_nl_walk(struct net *net, struct nf_fp_nl_walk *w)
 static int nf_fp_nl_dump_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			     struct nf_fp_nl_walk *w)
 {
-	int err = nf_fp_nl_fill_flow(w->skb, ft, flow, w->info);
+	int err = nf_fp_nl_fill_flow(w->skb, ft, flow, w->info, true);
 
-	if (!err)
+	if (!err) {
 		w->count++;
+		w->next = w->seen;
+	}
 	return err;
 }
 
@@ -383,7 +402,8 @@ int nf_fastpath_nl_flow_get_dumpit(struct sk_buff *skb,
 	if (err)
 		return err;
 	nf_fp_nl_walk(sock_net(skb->sk), &w);
-	*done += w.count;
+	if (w.count)
+		*done = w.next;
 	/* A flow too big for an empty message would stop the dump for good. */
 	if (w.err && !w.count)
 		return w.err;
@@ -393,10 +413,15 @@ int nf_fastpath_nl_flow_get_dumpit(struct sk_buff *skb,
 static int nf_fp_nl_get_one(struct nf_flowtable *ft, struct nf_fp_flow *flow,
 			    struct nf_fp_nl_walk *w)
 {
+	int err;
+
 	if (nf_fp_nl_ct_id(flow) != w->ct_id)
 		return 0;
+	err = nf_fp_nl_fill_flow(w->skb, ft, flow, w->info, false);
+	if (err)
+		return err;
 	w->count++;
-	return nf_fp_nl_fill_flow(w->skb, ft, flow, w->info);
+	return 1;	/* found: stop */
 }
 
 int nf_fastpath_nl_flow_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -413,7 +438,7 @@ int nf_fastpath_nl_flow_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	/* The conntrack entry is offloaded once: one flow at most. */
 	nf_fp_nl_walk(genl_info_net(info), &w);
-	err = w.err;
+	err = min(w.err, 0);
 	if (!err && !w.count) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[NF_FASTPATH_A_FLOW_CT_ID],
@@ -515,12 +540,12 @@ out:
 }
 
 static int nf_fp_nl_fill_table(struct sk_buff *skb, struct nf_flowtable *ft,
-			       const struct genl_info *info)
+			       const struct genl_info *info, bool multi)
 {
 	void *hdr;
 	int err;
 
-	hdr = genlmsg_iput(skb, info);
+	hdr = nf_fp_nl_put_hdr(skb, info, multi);
 	if (!hdr)
 		return -EMSGSIZE;
 	err = -EMSGSIZE;
@@ -570,7 +595,7 @@ static void nf_fp_nl_table_missing(struct nf_fp_nl_table_req *req)
 {
 	NL_SET_ERR_MSG_ATTR_FMT(req->info->extack,
 				req->info->attrs[NF_FASTPATH_A_TABLE_FLOWTABLE],
-				"no flowtable %s in table %s %s served by the fast path",
+				"no flowtable %.24s in table %.6s %.24s",
 				req->name, req->family, req->table);
 }
 
@@ -580,7 +605,7 @@ static int nf_fp_nl_table_get_one(struct nf_flowtable *ft, void *arg)
 
 	if (!nf_fp_nl_names_match(ft, req->family, req->table, req->name))
 		return 0;
-	req->err = nf_fp_nl_fill_table(req->msg, ft, req->info);
+	req->err = nf_fp_nl_fill_table(req->msg, ft, req->info, false);
 	return 1;
 }
 
@@ -619,7 +644,7 @@ static int nf_fp_nl_table_dump_one(struct nf_flowtable *ft, void *arg)
 
 	if (d->seen++ < *d->done)
 		return 0;
-	d->err = nf_fp_nl_fill_table(d->skb, ft, d->info);
+	d->err = nf_fp_nl_fill_table(d->skb, ft, d->info, true);
 	if (d->err)
 		return 1;
 	(*d->done)++;
