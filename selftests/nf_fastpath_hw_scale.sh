@@ -119,17 +119,75 @@ while True:
     data, peer = s.recvfrom(2048)
     s.sendto(data, peer)
 EOF
+# With "-" instead of <first> <count>, the source ports are read from
+# standard input, one per line.
 cat > "$WORK/flows.py" <<'EOF'
 import socket, struct, sys
-first, count = int(sys.argv[1]), int(sys.argv[2])
+if sys.argv[1] == "-":
+    sports = [int(l) for l in sys.stdin if l.strip()]
+else:
+    first, count = int(sys.argv[1]), int(sys.argv[2])
+    sports = range(first, first + count)
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-for sport in range(first, first + count):
+for sport in sports:
     s.sendto(struct.pack("!HHHH", sport, 9000, 12, 0) + b"flow", ("10.0.2.1", 0))
 EOF
 
-flows()	# flows <first sport> <count>
+flows()	# flows <first sport> <count> | flows -
 {
-	ip netns exec $C python3 "$WORK/flows.py" "$1" "$2"
+	ip netns exec $C python3 "$WORK/flows.py" "$@"
+}
+
+# Source ports in [<first>, <first> + <count>) without a flow in hardware.
+sports_not_in_hw()	# <first> <count>
+{
+	ip netns exec $R conntrack -L -p udp --dport 9000 2>/dev/null |
+		awk -v lo="$1" -v hi="$(($1 + $2))" '/HW_OFFLOAD/ {
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^sport=/) { hw[substr($i, 7)] = 1; break }
+		}
+		END { for (p = lo; p < hi; p++) if (!(p in hw)) print p }'
+}
+
+# hw_flows reached <n>, or the router is done with what it got: every
+# flow it has is in hardware, and neither that number nor the fast
+# path's miss counter (one per datagram it saw) changed since the last
+# look.
+hw_reached_or_settled()	# <n>
+{
+	local flows hw now
+
+	flows=$(ft_field flows)
+	hw=$(ft_field hw_flows)
+	[ "$hw" -ge "$1" ] && return 0
+	now="$hw $(ft_field miss)"
+	[ "$hw" -eq "$flows" ] && [ "$now" = "${LAST_HW:-}" ] && return 0
+	LAST_HW=$now
+	return 1
+}
+
+# flows_in_hw <first> <count>: one datagram from each source port, sent
+# again from the ports whose flow did not reach hardware.  A burst of
+# thousands of datagrams overruns netdevsim's 256-frame receive queue
+# (the sending port drops what does not fit, as a NIC drops what its
+# ring cannot take), so the first round may lose some; RESENT says how
+# many were sent again.
+flows_in_hw()
+{
+	local round missing
+
+	RESENT=0
+	flows "$1" "$2"
+	for round in 1 2 3 4 5; do
+		LAST_HW=
+		wait_for 60000 hw_reached_or_settled "$2"
+		ft_field_reaches hw_flows "$2" && return 0
+		missing=$(sports_not_in_hw "$1" "$2")
+		[ -n "$missing" ] || continue
+		RESENT=$((RESENT + $(echo "$missing" | wc -l)))
+		echo "$missing" | flows -
+	done
+	return 1
 }
 
 echo "TAP version 13"
@@ -176,10 +234,10 @@ fi
 # 1: 10,000 flows reach the hardware.
 name="$NFLOWS udp flows in hardware"
 start=$SECONDS
-flows 20000 $NFLOWS
-if wait_for 300000 ft_field_reaches hw_flows $NFLOWS; then
+if flows_in_hw 20000 $NFLOWS; then
 	echo "# $NFLOWS flows in hardware after $((SECONDS - start)) s," \
-		"$(cat "$(ft_dir)/count") entries in the model"
+		"$(cat "$(ft_dir)/count") entries in the model," \
+		"$RESENT datagrams sent again"
 	result 0 "$name"
 else
 	result 1 "$name" "hw_flows $(ft_field hw_flows), model entries" \

@@ -316,10 +316,14 @@ blackhole_case "ipv6 blackhole route added under an offloaded flow: 0 datagrams 
 stream_stop 7002
 
 # 4: the route is replaced by one via the other link: every datagram sent
-# after the change takes the new next hop.
+# after the change takes the new next hop.  The server's echoes still
+# come back over the first link (its default route): the flow offloaded
+# again along the new route keeps the client's direction, the echoes stay
+# on the classic path, and no echo takes the flow out again.
 name="route replaced: datagrams follow the new next hop from the first"
 count_phase s0-7003 7003 2 iifname s0
 count_phase s1-7003 7003 2 iifname s1
+count_phase s1-7003-3 7003 3 iifname s1
 if ! stream_start $C 10.0.9.1 7003 8003; then
 	result 1 "$name" "$WHY"
 else
@@ -331,9 +335,25 @@ else
 	elif [ "$(count s0-7003)" -ne 0 ]; then
 		result 1 "$name" "$(count s0-7003) datagrams took the old next hop"
 	elif ! wait_for 10000 offloaded udp 7003; then
-		result 1 "$name" "not offloaded again along the new route"
+		result 1 "$name" "not offloaded again along the new route" \
+			"$(fp_dump)"
 	else
-		result 0 "$name"
+		del0=$(fp_stat del_route)
+		hit0=$(fp_stat hit)
+		phase 7003 3
+		if ! wait_for 10000 count_reaches s1-7003-3 20; then
+			result 1 "$name" "$(count s1-7003-3) datagrams over the new link"
+		elif [ "$(fp_stat del_route)" -ne "$del0" ] ||
+		     ! offloaded udp 7003; then
+			result 1 "$name" "asymmetric echoes took the flow out:" \
+				"del_route +$(($(fp_stat del_route) - del0))" \
+				"$(fp_dump)"
+		elif [ "$(fp_stat hit)" -lt $((hit0 + 20)) ]; then
+			result 1 "$name" "fast path hits +$(($(fp_stat hit) - hit0))" \
+				"for 20 datagrams" "$(fp_dump)"
+		else
+			result 0 "$name"
+		fi
 	fi
 	stream_stop 7003
 fi

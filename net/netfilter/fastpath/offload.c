@@ -155,7 +155,10 @@ err_fwd:
  * be judged again, or its sender moved (to another bridge port, say) and
  * the flow no longer catches it, or routing now sends it out of another
  * device: then the flow goes, and the next packet offloads the
- * connection along its new path.
+ * connection along its new path.  A packet that came in on another
+ * device than the one routing sends the other direction out of is
+ * routed asymmetrically: its direction stays on the classic path, the
+ * other keeps the flow.
  */
 static void nf_fp_offload_again(struct nf_flowtable *ft,
 				const struct nft_pktinfo *pkt,
@@ -183,15 +186,28 @@ static void nf_fp_offload_again(struct nf_flowtable *ft,
 	flow = nf_fp_dir_flow(d);
 	if (flow->ct != ct || test_bit(NF_FP_FLOW_DEAD, &flow->flags))
 		return;
-	/* Moved, or routed elsewhere now (by a mark the ruleset sets, say). */
-	if (moved || (skb_dst(pkt->skb) &&
-		      skb_dst(pkt->skb)->dev != READ_ONCE(d->dst)->dev)) {
-		nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
+	if (moved) {
+		/* @d is the other direction, whose packets leave towards
+		 * this packet's sender: if it came in there, the sender
+		 * moved behind that device.  If not, conntrack just
+		 * refreshed the entry's timeout: the flow's is put back.
+		 */
+		if (nft_in(pkt) == READ_ONCE(d->dst)->dev)
+			goto remove;
+		nf_fp_ct_hold(flow);
 		return;
 	}
+	/* Routed elsewhere now (by a mark the ruleset sets, say). */
+	if (skb_dst(pkt->skb) &&
+	    skb_dst(pkt->skb)->dev != READ_ONCE(d->dst)->dev)
+		goto remove;
 	nf_fp_ct_hold(flow);
 	nf_fp_reval_offloaded(ft, flow, dir);
 	nf_fp_hw_flow_revalidated(flow);
+	return;
+
+remove:
+	nf_fp_flow_remove(ft, flow, NF_FP_STAT_DEL_ROUTE);
 }
 
 /* The flow_offload expression: move this packet's connection into @ft. */
