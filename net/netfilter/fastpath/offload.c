@@ -155,10 +155,9 @@ err_fwd:
  * be judged again, or its sender moved (to another bridge port, say) and
  * the flow no longer catches it, or routing now sends it out of another
  * device: then the flow goes, and the next packet offloads the
- * connection along its new path.  A packet that came in on another
- * device than the one routing sends the other direction out of is
- * routed asymmetrically: its direction stays on the classic path, the
- * other keeps the flow.
+ * connection along its new path.  A packet from another neighbour than
+ * the one the other direction is sent to is routed asymmetrically: its
+ * direction stays on the classic path, the other keeps the flow.
  */
 static void nf_fp_offload_again(struct nf_flowtable *ft,
 				const struct nft_pktinfo *pkt,
@@ -187,12 +186,18 @@ static void nf_fp_offload_again(struct nf_flowtable *ft,
 	if (flow->ct != ct || test_bit(NF_FP_FLOW_DEAD, &flow->flags))
 		return;
 	if (moved) {
-		/* @d is the other direction, whose packets leave towards
-		 * this packet's sender: if it came in there, the sender
-		 * moved behind that device.  If not, conntrack just
-		 * refreshed the entry's timeout: the flow's is put back.
+		/* @d is the other direction, whose packets are sent to the
+		 * neighbour this direction's packets are expected from.  If
+		 * that neighbour is now found elsewhere (the bridge learnt
+		 * its new port from this very frame), it moved.  If not,
+		 * the packet came from another neighbour: routing is
+		 * asymmetric, and conntrack just refreshed the entry's
+		 * timeout, which the flow's replaces again.
 		 */
-		if (nft_in(pkt) == READ_ONCE(d->dst)->dev)
+		if (nf_fp_ingress_of_replies(ft, READ_ONCE(d->dst),
+					     &ct->tuplehash[dir].tuple, &ing) ||
+		    ing.ifindex != flow->dir[dir].key.iif ||
+		    ing.vlan != flow->dir[dir].key.vlan)
 			goto remove;
 		nf_fp_ct_hold(flow);
 		return;
