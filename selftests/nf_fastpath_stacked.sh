@@ -7,13 +7,15 @@
 # frames arrive on r0, and finally traffic protected by an IPsec tunnel
 # between the router and the server.  Each case asserts data intact, the
 # fast path counters growing while the forward chain stands still, and
-# for the stacked devices that a change of the stack takes the flows out.
+# for the stacked devices that a change of the stack takes the flows out;
+# on the bridge, that the clients whose frames the fast path takes stay
+# in the bridge's forwarding database.
 #
 # Output is KTAP; the exit status is non-zero if any case failed.
 
 set -u
 
-NTESTS=11
+NTESTS=13
 
 . "$(dirname "$0")/lib.sh"
 
@@ -123,6 +125,24 @@ sa_packets()	# <dst> <src> <spi>
 			print $2 }'
 }
 
+# udp_sender <port> <stop file> <gap>: the client sends a 64-byte datagram
+# to the server's <port> from source port <port> + 1000 every <gap>
+# seconds until <stop file> exists, whatever happens to its addresses.
+udp_sender()
+{
+	ip netns exec $C python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1]) + 1000))
+while not os.path.exists(sys.argv[2]):
+    try:
+        s.sendto(b"x" * 64, ("10.0.2.1", int(sys.argv[1])))
+    except OSError:
+        pass
+    time.sleep(float(sys.argv[3]))
+' "$@"
+}
+
 # The client moves to another port of the bridge (same address, same
 # link-layer address) in the middle of a UDP stream: its packets miss the
 # flow caught on the old port, the flow is replaced (del_route) and the
@@ -143,17 +163,7 @@ move_case()	# <name> <port>
 		why=$WHY
 	else
 		# a sender that keeps going while its addresses move
-		ip netns exec $C python3 -c '
-import os, socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[2])))
-while not os.path.exists(sys.argv[3]):
-    try:
-        s.sendto(b"x" * 64, ("10.0.2.1", int(sys.argv[1])))
-    except OSError:
-        pass
-    time.sleep(0.05)
-' $port $((port + 1000)) "$stop" &
+		udp_sender $port "$stop" 0.05 &
 		if ! wait_for 20000 offloaded udp $port; then
 			why="stream never offloaded"
 		fi
@@ -194,6 +204,121 @@ while not os.path.exists(sys.argv[3]):
 	ip -n $C link set c0 up
 	client_addresses_on c0
 	load_ruleset
+}
+
+# The bridge's forwarding database while only the fast path sees the
+# client's frames: with the ageing time at 3 s and neither the client nor
+# the router sending anything else (their neighbour entries pinned), a
+# UDP stream both ways on the fast path runs for four ageing times, and
+# the bridge's own input sees not one frame of the client.  The client's
+# entry must stay on its bridge port, and not one echo may be flooded to
+# the bridge's other port.
+fdb_case()	# <name> <port> <client device> <bridge port>
+{
+	local name=$1 port=$2 cdev=$3 bport=$4 stop=$WORK/fdb-stop why=
+	local cmac got0 hit0 seen0 got flooded
+
+	cmac=$(ip -n $C -br link show "$cdev" | awk '{ print $3 }')
+	ip link add c3 netns $C type veth peer name r3 netns $R
+	ip -n $R link set r3 master br0
+	ip -n $R link set r3 up
+	ip -n $C link set c3 up
+	ip netns exec $C nft -f - <<EOT
+table netdev fdb {
+	counter flooded { }
+	chain in {
+		type filter hook ingress device c3 priority 0;
+		udp sport $port counter name flooded
+	}
+}
+EOT
+	ip netns exec $S nft -f - <<EOT
+table inet fdb {
+	counter got { }
+	chain in {
+		type filter hook input priority 0;
+		udp dport $port counter name got
+	}
+}
+EOT
+	ip netns exec $R nft -f - <<EOT
+table bridge fdb {
+	counter seen { }
+	chain pre {
+		type filter hook prerouting priority 0;
+		ether saddr $cmac udp dport $port counter name seen
+	}
+}
+EOT
+	ip -n $R link set br0 type bridge ageing_time 300
+	ip -n $C neigh replace 10.0.1.254 lladdr $BR_MAC dev "$cdev" nud permanent
+	ip -n $R neigh replace 10.0.1.1 lladdr "$cmac" dev br0 nud permanent
+	rm -f "$stop"
+	ip netns exec $S socat UDP-LISTEN:$port,reuseaddr EXEC:cat >/dev/null &
+	if ! wait_listen $S udp $port; then
+		why=$WHY
+	else
+		udp_sender $port "$stop" 0.02 &
+		wait_for 20000 offloaded udp $port || why="stream never offloaded"
+	fi
+	if [ -z "$why" ]; then
+		got0=$(ns_counter $S fdb got)
+		hit0=$(fp_stat hit)
+		seen0=$(bridge_seen)
+		# 600 datagrams 20 ms apart: 12 s, four ageing times, the
+		# client's entry looked up all along
+		FDB_MISSING=0
+		if ! wait_for 60000 fdb_watch "$cmac" "$bport" $((got0 + 600)); then
+			why="the stream stalled: $(($(ns_counter $S fdb got) - got0)) datagrams"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		got=$(($(ns_counter $S fdb got) - got0))
+		flooded=$(ip netns exec $C nft list counter netdev fdb flooded |
+			  awk '/packets/ { print $2 }')
+		if [ "$(($(fp_stat hit) - hit0))" -lt "$got" ] ||
+		   [ "$(bridge_seen)" -ne "$seen0" ]; then
+			why="fast path hits +$(($(fp_stat hit) - hit0)) for $got datagrams,"
+			why+=" bridge input +$(($(bridge_seen) - seen0)) of them"
+		elif [ "$FDB_MISSING" -ne 0 ]; then
+			why="the client's entry was missing $FDB_MISSING times:"
+			why+=" $(bridge -n $R fdb show br br0 | tr '\n' ' ')"
+		elif [ "$flooded" -ne 0 ]; then
+			why="$flooded echoes flooded to the other port"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		echo "# $got datagrams over $((got / 50)) s with a 3 s ageing time, 0 flooded"
+		result 0 "$name"
+	else
+		result 1 "$name" "$why" "$(fp_dump)"
+	fi
+	touch "$stop"
+	ns_kill $S $C
+	ip netns exec $C nft delete table netdev fdb
+	ip netns exec $S nft delete table inet fdb
+	ip netns exec $R nft delete table bridge fdb
+	ip -n $C link del c3
+	ip -n $R link set br0 type bridge ageing_time 30000
+	ip -n $C neigh del 10.0.1.254 dev "$cdev"
+	ip -n $R neigh del 10.0.1.1 dev br0
+}
+
+# fdb_watch <mac> <port> <n>: the server got <n> datagrams of the case;
+# FDB_MISSING counts the looks that did not find <mac> on bridge port
+# <port>.
+fdb_watch()
+{
+	bridge -n $R fdb show br br0 | grep -qi "^$1 dev $2 " ||
+		FDB_MISSING=$((FDB_MISSING + 1))
+	[ "$(ns_counter $S fdb got)" -ge "$3" ]
+}
+
+# The case's datagrams from the client that the bridge's own input took.
+bridge_seen()
+{
+	ip netns exec $R nft list counter bridge fdb seen |
+		awk '/packets/ { print $2 }'
 }
 
 # A UDP flow left offloaded, then a change of the device stack: the flow
@@ -312,24 +437,32 @@ tcp_transfer_case "bridge port: tcp ipv6 on the fast path" TCP6-LISTEN "[dead:2:
 # 3: the client moves to another bridge port.
 move_case "client moving to another bridge port gets a new flow" 6100
 
-# 4: the port leaves the bridge with a live flow.
+# 4: the bridge keeps learning the client from the fast path.
+fdb_case "bridge port: the client's fdb entry outlives the ageing time, nothing flooded" 6103 \
+	c0 r0
+
+# 5: the port leaves the bridge with a live flow.
 restack_case "port leaving the bridge takes the flows out" 6101 \
 	ip -n $R link set r0 nomaster
 
-# 5-6: bridge over a VLAN device: tagged frames are caught on r0.
+# 6-7: bridge over a VLAN device: tagged frames are caught on r0.
 setup_bridge_vlan
 tcp_transfer_case "vlan under a bridge: tcp ipv4 on the fast path" TCP4-LISTEN 10.0.2.1 5103
 tcp_transfer_case "vlan under a bridge: tcp ipv6 on the fast path" TCP6-LISTEN "[dead:2::1]" 5104
 
-# 7: the VLAN device goes away with a live flow.
+# 8: the bridge learns the client on its port r0.10 from frames caught on r0.
+fdb_case "vlan under a bridge: the client's fdb entry outlives the ageing time" 6104 \
+	c0.10 r0.10
+
+# 9: the VLAN device goes away with a live flow.
 restack_case "vlan device removal takes the flows out" 6102 \
 	ip -n $R link del r0.10
 
-# 8: back to plain devices, the fast path works as before.
+# 10: back to plain devices, the fast path works as before.
 teardown_stack 2>/dev/null
 tcp_transfer_case "plain devices again: tcp ipv4 on the fast path" TCP4-LISTEN 10.0.2.1 5105
 
-# 9-11: IPsec tunnel between router and server.
+# 11-13: IPsec tunnel between router and server.
 if ! setup_ipsec; then
 	echo "Bail out! cannot set up the IPsec tunnel"
 	exit 1

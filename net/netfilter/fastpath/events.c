@@ -137,8 +137,36 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 
 	nf_fp_devset_add_lowers(&ev.below, dev);
 	nf_fp_devset_add_uppers(&ev.above, top);
+	nf_fp_dev_seq_move(dev_net(dev));
 	nf_fp_netns_walk(dev_net(dev), nf_fp_dev_event_flow, &ev);
 	return NOTIFY_DONE;
+}
+
+/* A flow is built from the device stack as it stands (the bridge's
+ * forwarding database, the uppers of a device) while an event may be
+ * changing it.  Whoever builds one reads the sequence first
+ * (nf_fp_dev_seq()); the event moves it before it looks for the flows it
+ * concerns.  Either that look finds the new flow, or the builder sees the
+ * sequence moved (nf_fp_dev_seq_moved()) and takes the flow out itself.
+ */
+void nf_fp_dev_seq_move(struct net *net)
+{
+	struct nf_fp_net *fn = nf_fp_pernet(net);
+
+	WRITE_ONCE(fn->dev_seq, fn->dev_seq + 1);
+	smp_mb();	/* the sequence, then the walk's reads */
+}
+
+unsigned int nf_fp_dev_seq(const struct net *net)
+{
+	return READ_ONCE(nf_fp_pernet(net)->dev_seq);
+}
+
+/* After inserting a flow built when the sequence was @seq. */
+bool nf_fp_dev_seq_moved(const struct net *net, unsigned int seq)
+{
+	smp_mb();	/* the insert, then the sequence */
+	return nf_fp_dev_seq(net) != seq;
 }
 
 static struct notifier_block nf_fp_netdev_notifier = {

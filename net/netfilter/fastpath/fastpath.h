@@ -78,12 +78,16 @@ enum {
 /* One direction of a flow: the hash entry and where its packets go.
  * l2addr is the address of the device routing saw the packets arrive on;
  * a frame caught below it (on a bridge port or the lower device of a VLAN)
- * must be addressed to it.  dst (with cookie) is the route, which may be
- * replaced by an equivalent one (route.c): readers load it once, under
- * RCU, and the old one is released after a grace period.  oif is its
- * device, which never changes for the life of the flow; dscp the DSCP it
- * was looked up with.  packets and bytes count what the fast path (or the
- * hardware) forwarded in this direction, for the control plane.
+ * must be addressed to it.  fdb_port is the bridge port (ifindex) that
+ * frames caught at or below it would have entered the bridge by, 0 if
+ * none: the bridge's forwarding database learns their sender from us
+ * instead, in VLAN fdb_vid, last at jiffies fdb_seen.  dst (with cookie)
+ * is the route, which may be replaced by an equivalent one (route.c):
+ * readers load it once, under RCU, and the old one is released after a
+ * grace period.  oif is its device, which never changes for the life of
+ * the flow; dscp the DSCP it was looked up with.  packets and bytes count
+ * what the fast path (or the hardware) forwarded in this direction, for
+ * the control plane.
  */
 struct nf_fp_dir {
 	struct rhash_head	node;
@@ -97,6 +101,9 @@ struct nf_fp_dir {
 	u8			xmit;
 	u8			dscp;
 	u8			l2addr[ETH_ALEN];
+	u16			fdb_vid;
+	u32			fdb_seen;
+	int			fdb_port;
 	atomic64_t		packets;
 	atomic64_t		bytes;
 };
@@ -183,11 +190,15 @@ struct nf_fp_stats {
 /* Per network namespace (registry.c): the counters and the flowtables,
  * changed under lock, walked under RCU or under lock.
  */
+/* dev_seq moves before a device event takes the flows it concerns out
+ * (events.c): a flow built across it may rest on what the event changed.
+ */
 struct nf_fp_net {
 	struct nf_fp_stats __percpu	*stats;
 	struct nf_fp_stats __percpu	*stats_dead;
 	struct list_head		tables;
 	struct mutex			lock;	/* changes to tables */
+	unsigned int			dev_seq;
 };
 
 extern unsigned int nf_fp_net_id;
@@ -310,6 +321,9 @@ void nf_fp_nft_exit(void);
 
 /* events.c */
 int nf_fp_events_init(void);
+void nf_fp_dev_seq_move(struct net *net);
+unsigned int nf_fp_dev_seq(const struct net *net);
+bool nf_fp_dev_seq_moved(const struct net *net, unsigned int seq);
 void nf_fp_events_exit(void);
 
 /* route.c */
@@ -341,7 +355,9 @@ static inline struct dst_entry *nf_fp_dir_dst(struct nf_flowtable *ft,
 /* path.c */
 struct nf_fp_ingress {
 	int	ifindex;
+	int	fdb_port;
 	u16	vlan;
+	u16	fdb_vid;
 	bool	stacked;
 };
 
@@ -357,6 +373,18 @@ int nf_fp_ingress_of_packet(struct nf_flowtable *ft,
 int nf_fp_ingress_of_replies(struct nf_flowtable *ft, struct dst_entry *dst,
 			     const struct nf_conntrack_tuple *t,
 			     struct nf_fp_ingress *ing);
+
+void nf_fp_fdb_learn(struct nf_fp_dir *d, const struct sk_buff *skb);
+
+/* A frame about to be forwarded: if it was caught on a bridge port, the
+ * bridge's forwarding database must still learn its sender.
+ */
+static inline void nf_fp_fdb_refresh(struct nf_fp_dir *d,
+				     const struct sk_buff *skb)
+{
+	if (unlikely(d->fdb_port))
+		nf_fp_fdb_learn(d, skb);
+}
 
 /* Idle timeout of an offloaded flow: conntrack's per-netns sysctls.  @net
  * is the flowtable's, where the flow's conntrack entry lives as well:

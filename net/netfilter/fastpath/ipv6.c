@@ -152,6 +152,7 @@ static unsigned int nf_fp_ipv6_forward(struct nf_flowtable *ft,
 
 	nf_fp_flow_refresh(net, flow);
 	nf_fp_dir_count(d, skb->len);
+	nf_fp_fdb_refresh(d, skb);
 	if (ft->flags & NF_FLOWTABLE_COUNTER)
 		nf_ct_acct_update(flow->ct, d->dir, skb->len);
 	nf_fp_stat_inc(net, NF_FP_STAT_HIT);

@@ -129,6 +129,9 @@ static struct nf_fp_flow *nf_fp_flow_build(struct nf_flowtable *ft,
 		flow->dir[i].dir = i;
 		nf_fp_key_from_tuple(&flow->dir[i].key,
 				     &ct->tuplehash[i].tuple, &ing[i]);
+		flow->dir[i].fdb_port = ing[i].fdb_port;
+		flow->dir[i].fdb_vid = ing[i].fdb_vid;
+		flow->dir[i].fdb_seen = jiffies;
 	}
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
 		flow->dir[i].nat = nf_fp_nat_mask(&flow->dir[i].key,
@@ -220,6 +223,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 {
 	enum ip_conntrack_info ctinfo;
 	struct nf_fp_flow *flow;
+	unsigned int dev_seq;
 	struct nf_conn *ct;
 	struct net *net;
 
@@ -241,6 +245,7 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	}
 
 	net = nft_net(pkt);
+	dev_seq = nf_fp_dev_seq(net);
 	flow = nf_fp_flow_build(ft, pkt, ct, CTINFO2DIR(ctinfo));
 	if (!flow)
 		goto err;
@@ -256,10 +261,11 @@ void nf_fp_offload(struct nf_flowtable *ft, const struct nft_pktinfo *pkt)
 	/* Announced before packets can find it and take it out again. */
 	nf_fp_nl_flow_added(ft, flow);
 
-	if (nf_fp_hash_insert(ft, flow)) {
-		/* Packets may have found it already: out as any other flow,
-		 * handing the entry back.
-		 */
+	/* Packets may have found it already: out as any other flow, handing
+	 * the entry back.  So does a flow built while a device event changed
+	 * the devices it was built from.
+	 */
+	if (nf_fp_hash_insert(ft, flow) || nf_fp_dev_seq_moved(net, dev_seq)) {
 		nf_fp_flow_remove(ft, flow, NF_FP_STAT_FLOW_ADD_FAIL);
 		return;
 	}

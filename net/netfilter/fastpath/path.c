@@ -8,6 +8,7 @@
  * the lowest one the flowtable hooks.
  */
 
+#include <linux/if_bridge.h>
 #include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <net/neighbour.h>
@@ -91,6 +92,8 @@ static int nf_fp_ingress_self(struct nf_flowtable *ft,
 		return -ENODEV;
 	ing->ifindex = dev->ifindex;
 	ing->vlan = 0;
+	ing->fdb_port = 0;
+	ing->fdb_vid = 0;
 	ing->stacked = false;
 	return 0;
 }
@@ -98,14 +101,18 @@ static int nf_fp_ingress_self(struct nf_flowtable *ft,
 /* Packets from the peer with link-layer address @peer reach routing on
  * @dev.  Find the lowest device of @ft they cross on the way up and the
  * tag they carry there.  Without @peer, or if @dev stacks on nothing,
- * @dev itself must be one of the flowtable's devices.
+ * @dev itself must be one of the flowtable's devices.  Caught at or
+ * below a bridge port, they skip the bridge's input: the port and the
+ * VLAN the bridge files the peer under are kept for nf_fp_fdb_learn().
  */
 int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 		       const u8 *peer, struct nf_fp_ingress *ing)
 {
 	struct net_device_path_stack stack;
 	struct nf_fp_tags tags = {};
-	int i, err = -ENODEV;
+	int i, err = -ENODEV, fdb_port = 0;
+	bool bridged = false;
+	u16 fdb_vid = 0;
 
 	if (!peer || !dev->netdev_ops->ndo_fill_forward_path ||
 	    dev_fill_forward_path(dev, peer, &stack) < 0)
@@ -114,14 +121,22 @@ int nf_fp_path_ingress(struct nf_flowtable *ft, const struct net_device *dev,
 	for (i = 0; i < stack.num_paths; i++) {
 		const struct net_device_path *p = &stack.path[i];
 
+		/* The step after a bridge's is its port's. */
+		if (bridged)
+			fdb_port = p->dev->ifindex;
 		if (tags.num <= 1 && nf_fp_nft_has_dev(ft, p->dev)) {
 			ing->ifindex = p->dev->ifindex;
 			ing->vlan = tags.num ? tags.vlan[0] : 0;
+			ing->fdb_port = fdb_port;
+			ing->fdb_vid = fdb_vid;
 			ing->stacked = i > 0;
 			err = 0;
 		}
 		if (nf_fp_tags_step(&tags, p))
 			break;
+		bridged = p->type == DEV_PATH_BRIDGE;
+		if (bridged)
+			fdb_vid = p->bridge.vlan_id & VLAN_VID_MASK;
 	}
 	return err;
 }
@@ -161,4 +176,21 @@ int nf_fp_ingress_of_replies(struct nf_flowtable *ft, struct dst_entry *dst,
 	    !nf_fp_neigh_addr(dst, &t->src.u3, ha))
 		peer = ha;
 	return nf_fp_path_ingress(ft, dst->dev, peer, ing);
+}
+
+/* Once a second per direction: what the bridge's input would have done
+ * with every frame caught at or below its port (br_fdb_learn()).  Under
+ * RCU, from the ingress hook.
+ */
+void nf_fp_fdb_learn(struct nf_fp_dir *d, const struct sk_buff *skb)
+{
+	struct net_device *port;
+	u32 now = jiffies;
+
+	if (now - READ_ONCE(d->fdb_seen) < HZ || !skb_mac_header_was_set(skb))
+		return;
+	WRITE_ONCE(d->fdb_seen, now);
+	port = dev_get_by_index_rcu(dev_net(skb->dev), d->fdb_port);
+	if (port)
+		br_fdb_learn(port, eth_hdr(skb)->h_source, d->fdb_vid);
 }
