@@ -145,28 +145,37 @@ static int nf_fp_netdev_event(struct notifier_block *nb, unsigned long event,
 /* A flow is built from the device stack as it stands (the bridge's
  * forwarding database, the uppers of a device) while an event may be
  * changing it.  Whoever builds one reads the sequence first
- * (nf_fp_dev_seq()); the event moves it before it looks for the flows it
- * concerns.  Either that look finds the new flow, or the builder sees the
- * sequence moved (nf_fp_dev_seq_moved()) and takes the flow out itself.
+ * (nf_fp_dev_seq()); the event, after the change (the bridge changes its
+ * database before the upper link goes, and from a notifier registered
+ * before ours), moves it before it looks for the flows it concerns.  A
+ * builder that read the moved sequence reads the changed stack; one that
+ * read the old one either has its flow found by the event's walk (a
+ * single RCU section of rhashtable walk, which sees every flow inserted
+ * before it started) or sees the sequence moved after the insert
+ * (nf_fp_dev_seq_moved()) and takes the flow out itself.  Any device
+ * event of the netns cancels a flow being built across it.
  */
 void nf_fp_dev_seq_move(struct net *net)
 {
 	struct nf_fp_net *fn = nf_fp_pernet(net);
 
+	ASSERT_RTNL();
+	smp_mb();	/* the change, then the sequence */
 	WRITE_ONCE(fn->dev_seq, fn->dev_seq + 1);
 	smp_mb();	/* the sequence, then the walk's reads */
 }
 
+/* Before reading the device stack for a new flow. */
 unsigned int nf_fp_dev_seq(const struct net *net)
 {
-	return READ_ONCE(nf_fp_pernet(net)->dev_seq);
+	return smp_load_acquire(&nf_fp_pernet(net)->dev_seq);
 }
 
 /* After inserting a flow built when the sequence was @seq. */
 bool nf_fp_dev_seq_moved(const struct net *net, unsigned int seq)
 {
 	smp_mb();	/* the insert, then the sequence */
-	return nf_fp_dev_seq(net) != seq;
+	return READ_ONCE(nf_fp_pernet(net)->dev_seq) != seq;
 }
 
 static struct notifier_block nf_fp_netdev_notifier = {

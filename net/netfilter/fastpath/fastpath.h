@@ -188,10 +188,9 @@ struct nf_fp_stats {
 };
 
 /* Per network namespace (registry.c): the counters and the flowtables,
- * changed under lock, walked under RCU or under lock.
- */
-/* dev_seq moves before a device event takes the flows it concerns out
- * (events.c): a flow built across it may rest on what the event changed.
+ * changed under lock, walked under RCU or under lock.  dev_seq moves
+ * before a device event takes the flows it concerns out (events.c): a
+ * flow built across it may rest on what the event changed.
  */
 struct nf_fp_net {
 	struct nf_fp_stats __percpu	*stats;

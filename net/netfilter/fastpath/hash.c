@@ -100,7 +100,10 @@ void nf_fp_hash_unlink(struct nf_flowtable *ft, struct nf_fp_flow *flow)
 			       nf_fp_rht_params);
 }
 
-/* Walk every flow once (through its original direction) and call @fn. */
+/* Walk every flow once (through its original direction) and call @fn.
+ * One RCU section from start to stop: a flow inserted before the walk
+ * started is seen, resize or not (the device events rely on it).
+ */
 void nf_fp_hash_walk(struct nf_flowtable *ft,
 		     void (*fn)(struct nf_flowtable *ft,
 				struct nf_fp_flow *flow, const void *arg),
