@@ -168,6 +168,7 @@ void nf_fp_dev_seq_move(struct net *net)
 /* Before reading the device stack for a new flow. */
 unsigned int nf_fp_dev_seq(const struct net *net)
 {
+	/* the sequence, then the stack: pairs with nf_fp_dev_seq_move() */
 	return smp_load_acquire(&nf_fp_pernet(net)->dev_seq);
 }
 
