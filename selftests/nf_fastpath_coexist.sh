@@ -73,17 +73,21 @@ EOT
 }
 
 # echo_stream <port> <lines>: the client's datagrams and their echoes,
-# every one of them back.
+# every one of them back, in order. One server process per stream: with
+# socat's fork option, a datagram that reaches the listening socket
+# before the first child has connected its own starts a second child,
+# whose echoes can overtake the first one's.
 echo_stream()
 {
-	ip netns exec $S socat UDP-LISTEN:"$1",reuseaddr,fork EXEC:cat > /dev/null &
+	ip netns exec $S socat UDP-LISTEN:"$1",reuseaddr EXEC:cat > /dev/null &
 	wait_listen $S udp "$1" || return 1
 	seq 1 "$2" > "$WORK/want.$1"
 	: > "$WORK/got.$1"
 	udp_echo "$WORK/want.$1" "$WORK/got.$1" \
 		UDP:10.0.2.1:"$1",sourceport=$(($1 + 1000)) 0.01 &&
 		cmp -s "$WORK/want.$1" "$WORK/got.$1" && return 0
-	WHY="echoes back: $(wc -l < "$WORK/got.$1") of $2"
+	WHY="echoes back: $(wc -l < "$WORK/got.$1") of $2, first difference:"
+	WHY+=" $(diff "$WORK/want.$1" "$WORK/got.$1" | head -4 | tr '\n' ' ')"
 	return 1
 }
 
