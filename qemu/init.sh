@@ -26,6 +26,17 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mkdir -p "$repo"
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 repo "$repo"
 echo fp-vm > /proc/sys/kernel/hostname
+# Kernels built with modules (scripts/kernel.sh installs them under the
+# build's modinst/): the read-only root has no /lib/modules for them, so
+# the kernel's module loader (and nft's autoload through it) runs modprobe
+# on that tree.
+modroot="$repo/${fp_kbuild:-none}/modinst"
+if [ -d "$modroot/lib/modules/$(uname -r)" ]; then
+	printf '#!/bin/sh\nexec /usr/sbin/modprobe -d %s "$@"\n' "$modroot" > /tmp/modprobe
+	chmod 755 /tmp/modprobe
+	echo /tmp/modprobe > /proc/sys/kernel/modprobe
+	export FP_MODPROBE=/tmp/modprobe
+fi
 ip link set lo up
 
 out=/dev/ttyS1

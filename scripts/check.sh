@@ -4,7 +4,8 @@
 # selftests/run.sh; then (without TESTS, unless CHECK_DISTRO=0) the distro
 # kernel - ours next to mainline's flowtable core and tc act_ct - booted
 # once for the tests named in DISTRO_TESTS (default: smoke, coexistence,
-# mainline's nft_flowtable.sh).
+# module unload/reload - the distro kernel builds the fast path as a
+# module - and mainline's nft_flowtable.sh).
 # make check-debug (CHECK_KERNEL=debug): the same selftests on the debug
 # kernel (KASAN, lockdep, kmemleak, ...) in build/vm-debug, without the
 # patch checks; CHECK_KERNEL=distro: all of them on the distro kernel.
@@ -87,7 +88,8 @@ guest_lane guest "$KERNEL" "$VM_DIR" ${TESTS:-}
 # whole suite on it.
 if [ "$KERNEL" = ours ] && [ "${CHECK_DISTRO:-1}" != 0 ] && [ -z "${TESTS:-}" ]; then
 	guest_lane distro distro build/vm-distro ${DISTRO_TESTS:-smoke.sh \
-		nf_fastpath_coexist.sh nft_flowtable_conformance.sh}
+		nf_fastpath_coexist.sh nf_fastpath_module.sh \
+		nft_flowtable_conformance.sh}
 fi
 
 skipped=$(grep -acE ': ok [0-9]+.*# *SKIP' "$log" || true)

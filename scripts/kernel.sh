@@ -31,8 +31,11 @@ mkdir -p "$KOUT"
 kmake() { make -C "$KSRC" O="$KOUT" CC="ccache gcc" "$@"; }
 
 # Print the options of the fragments that did not land in $KOUT/.config.
+# A later fragment overrides an earlier one, as in merge_config.sh.
 config_mismatches() {
-	local frag line sym val
+	local frag line sym val have
+	local -A want from
+	local -a order=()
 	for frag in "${fragpaths[@]}"; do
 		while IFS= read -r line; do
 			if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
@@ -42,12 +45,16 @@ config_mismatches() {
 			else
 				continue
 			fi
-			have="$(grep -E "^$sym=" "$KOUT/.config" | cut -d= -f2- || true)"
-			[ -n "$have" ] || have=n
-			if [ "$val" != "$have" ]; then
-				echo "  $sym: wanted $val, got $have  ($(basename "$frag"))"
-			fi
+			[ -n "${want[$sym]+set}" ] || order+=("$sym")
+			want[$sym]="$val"; from[$sym]="$(basename "$frag")"
 		done < "$frag"
+	done
+	for sym in "${order[@]}"; do
+		have="$(grep -E "^$sym=" "$KOUT/.config" | cut -d= -f2- || true)"
+		[ -n "$have" ] || have=n
+		if [ "${want[$sym]}" != "$have" ]; then
+			echo "  $sym: wanted ${want[$sym]}, got $have  (${from[$sym]})"
+		fi
 	done
 }
 
@@ -76,4 +83,11 @@ fi
 note "building $KERNEL kernel ($KOUT)"
 start=$SECONDS
 kmake -j"$(nproc)" bzImage
+# Flavours with modules: installed under $KOUT/modinst, where the guest's
+# modprobe finds them (qemu/init.sh).
+if grep -q '=m$' "$KOUT/.config"; then
+	kmake -j"$(nproc)" modules
+	rm -rf "$KOUT/modinst"
+	kmake -s INSTALL_MOD_PATH="$KOUT/modinst" INSTALL_MOD_STRIP=1 modules_install
+fi
 note "$KERNEL kernel ready in $((SECONDS - start))s: $KOUT/arch/x86/boot/bzImage"

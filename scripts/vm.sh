@@ -43,6 +43,7 @@ REPORTS='BUG:|Oops|Kernel panic|(^|\] )WARNING:|KASAN:|UBSAN:|possible circular 
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=512000 ro"
 cmdline+=" panic=-1 mitigations=off init=$REPO/qemu/init.sh fp_vmdir=$VM_DIR"
+cmdline+=" fp_kbuild=$(realpath -m --relative-to="$REPO" "$(dirname "$kernel")/../../..")"
 
 note "booting $KERNEL kernel (timeout ${VM_TIMEOUT}s): $CMD"
 start=$SECONDS

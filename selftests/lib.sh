@@ -105,6 +105,27 @@ wait_for()
 	done
 }
 
+# wait_growing <ms> <file> <command...>: wait_for, with a deadline that
+# moves each time <file> grows: for a transfer whose length is set by the
+# sender's pace, which a loaded machine slows down, and which has failed
+# only once it stopped making progress.
+wait_growing()
+{
+	local ms=$(($1 * FP_SCALE)) file=$2 size last=-1 deadline=0
+
+	shift 2
+	until "$@"; do
+		size=$(stat -c %s "$file" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size
+			deadline=$(($(now_ms) + ms))
+		elif [ "$(now_ms)" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # listening <netns> <tcp|udp> <port>: a socket listens on the port (for
 # UDP: is bound there, not connected).
 listening()
@@ -251,7 +272,7 @@ tcp_transfer_case()	# <name> <listen type> <server address> <port>
 	hit0=$(fp_stat hit)
 	touch "$go"
 
-	if ! wait_for 120000 same_size "$out" "$want"; then
+	if ! wait_growing 30000 "$out" same_size "$out" "$want"; then
 		touch "$done"
 		kill $cpid $spid 2>/dev/null
 		wait $cpid $spid
@@ -281,8 +302,8 @@ tcp_transfer_case()	# <name> <listen type> <server address> <port>
 
 # udp_echo <want> <got> <socat address> [gap]: the client sends the lines
 # of <want>, one datagram each every <gap> s (0.02), to a server that
-# echoes them, and keeps reading until every echo arrived in <got> or the
-# deadline passed; then the client's processes are ended. Returns 0 when
+# echoes them, and keeps reading until every echo arrived in <got> or none
+# came for 20 s; then the client's processes are ended. Returns 0 when
 # <got> is as long as <want>.
 udp_echo()
 {
@@ -291,7 +312,7 @@ udp_echo()
 	ip netns exec $C sh -c "while read -r l; do echo \"\$l\"; sleep ${4:-0.02}; done < $1 |
 		socat -t 600 - $3" > "$2" &
 	pid=$!
-	wait_for 60000 same_size "$2" "$1" || rc=1
+	wait_growing 20000 "$2" same_size "$2" "$1" || rc=1
 	ns_kill $C
 	wait $pid 2>/dev/null
 	return $rc

@@ -9,6 +9,7 @@
 
 #include <linux/in6.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -786,3 +787,5 @@ void nf_fp_netlink_exit(void)
 {
 	genl_unregister_family(&nf_fastpath_nl_family);
 }
+
+MODULE_ALIAS_GENL_FAMILY(NF_FASTPATH_FAMILY_NAME);
