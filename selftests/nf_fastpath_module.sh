@@ -8,9 +8,9 @@
 # loads a table with a flowtable: nft's autoload brings the module in,
 # both connections are offloaded; the module then refuses to unload (the
 # flowtable holds it); the table is deleted, the module unloads, both
-# connections go on along the classic path. After the last cycle every byte and every datagram is checked, and
-# conntrack frees all it had: a reference the module left behind would
-# keep an entry allocated.
+# connections go on along the classic path. After the last cycle every
+# byte and every datagram is checked, and conntrack frees all it had: a
+# reference the module left behind would keep an entry allocated.
 #
 # Output is KTAP; the exit status is non-zero if any case failed.
 
@@ -35,6 +35,12 @@ done
 loaded()
 {
 	[ "$(cat /sys/module/$MOD/initstate 2>/dev/null)" = live ]
+}
+
+modstate()
+{
+	echo "$(cat /sys/module/$MOD/initstate 2>&1)," \
+		"refcnt $(cat /sys/module/$MOD/refcnt 2>&1)"
 }
 
 unloaded()
@@ -182,8 +188,9 @@ streams_move()
 declare -a ok why
 for i in $(seq 1 6); do ok[i]=0; why[i]=; done
 
-fail_once()	# fail_once <case> <text>
+fail_once()	# fail_once <case> <text...>
 {
+	set -- "$1" "${*:2}"
 	echo "# cycle $cycle, case $1: $2"
 	[ -n "${why[$1]}" ] || why[$1]="cycle $cycle: $2"
 }
@@ -194,7 +201,7 @@ for cycle in $(seq 1 "$CYCLES"); do
 	if load_ruleset 2> "$WORK/nft.err" && loaded; then
 		ok[1]=$((ok[1] + 1))
 	else
-		fail_once 1 "ruleset: $(head -1 "$WORK/nft.err"), module $(cat /sys/module/$MOD/initstate 2>&1)"
+		fail_once 1 "ruleset: $(head -1 "$WORK/nft.err"), module $(modstate)"
 		break
 	fi
 
@@ -226,7 +233,7 @@ for cycle in $(seq 1 "$CYCLES"); do
 	   unloaded; then
 		ok[4]=$((ok[4] + 1))
 	else
-		fail_once 4 "module $(cat /sys/module/$MOD/initstate 2>&1), refcnt $(cat /sys/module/$MOD/refcnt 2>&1)"
+		fail_once 4 "module $(modstate)"
 		break
 	fi
 
@@ -236,7 +243,9 @@ for cycle in $(seq 1 "$CYCLES"); do
 	   [ "$(ns_counter $R track classic)" -ge $((c0 + 10)) ]; then
 		ok[5]=$((ok[5] + 1))
 	else
-		fail_once 5 "tcp $(tcp_bytes) bytes, udp $(udp_lines) echoes, forward chain $c0 -> $(ns_counter $R track classic), $(ct_list | tr '\n' ' ')"
+		fail_once 5 "tcp $(tcp_bytes) bytes, udp $(udp_lines) echoes," \
+			"forward chain $c0 -> $(ns_counter $R track classic)," \
+			"$(ct_list | tr '\n' ' ')"
 	fi
 	echo "# cycle $cycle: $((SECONDS - t0)) s"
 done
@@ -258,13 +267,14 @@ done
 # the family's module alias. Nothing holds the module afterwards.
 if ! command -v nf-fastpath > /dev/null; then
 	testno=$((testno + 1))
-	echo "ok $testno the nf-fastpath netlink family loads the module # SKIP nf-fastpath not built (make userspace)"
+	echo "ok $testno the nf-fastpath netlink family loads the module" \
+		"# SKIP nf-fastpath not built (make userspace)"
 elif unloaded && nsx nf-fastpath stats > "$WORK/stats" 2>&1 && loaded &&
      wait_for 10000 try_rmmod; then
 	result 0 "the nf-fastpath netlink family loads the module, which then unloads"
 else
 	result 1 "the nf-fastpath netlink family loads the module, which then unloads" \
-		"$(head -3 "$WORK/stats")" "module $(cat /sys/module/$MOD/initstate 2>&1)"
+		"$(head -3 "$WORK/stats")" "module $(modstate)"
 fi
 
 # The end of the traffic: the TCP client closes, the server writes out

@@ -230,23 +230,28 @@ static inline struct nf_fp_table *nf_fp_table(const struct nf_flowtable *ft)
 /* stats.c */
 extern const char * const nf_fp_stat_names[NF_FP_STAT_MAX];
 
-/* Callers run under rcu_read_lock() or in process context before the
- * netns starts to die (see nf_fp_net_pre_exit()), from any context.
- * Inline: every packet the hook sees counts once.
+/* From any context. The counters go at netns exit, a grace period after
+ * nf_fp_net_pre_exit() cleared the pointer: the work items of a dying
+ * netns' flowtables still count until nf_tables frees those, so the read
+ * and the update form one RCU read side. Inline: every packet the hook
+ * sees counts once (and is under RCU already).
  */
 static inline void nf_fp_stat_inc(const struct net *net, enum nf_fp_stat idx)
 {
-	struct nf_fp_stats __percpu *stats = READ_ONCE(nf_fp_pernet(net)->stats);
+	struct nf_fp_stats __percpu *stats;
 	struct nf_fp_stats *s;
 	unsigned long flags;
 
-	if (unlikely(!stats))
-		return;
-	s = get_cpu_ptr(stats);
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->cnt[idx]);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(stats);
+	rcu_read_lock();
+	stats = READ_ONCE(nf_fp_pernet(net)->stats);
+	if (likely(stats)) {
+		s = get_cpu_ptr(stats);
+		flags = u64_stats_update_begin_irqsave(&s->syncp);
+		u64_stats_inc(&s->cnt[idx]);
+		u64_stats_update_end_irqrestore(&s->syncp, flags);
+		put_cpu_ptr(stats);
+	}
+	rcu_read_unlock();
 }
 
 struct nf_fp_stats __percpu *nf_fp_stats_alloc(void);

@@ -79,8 +79,16 @@ static int nf_fp_setup(struct nf_flowtable *ft, struct net_device *dev,
 		return nf_flowtable_hw_offload(ft) ? nf_fp_hw_bind(ft, dev) : 0;
 	case FLOW_BLOCK_UNBIND:
 		nf_fp_flow_flush(ft, dev);
-		if (nf_flowtable_hw_offload(ft))
+		if (nf_flowtable_hw_offload(ft)) {
+			/* "flow add" may still see @dev among the flowtable's
+			 * devices on another CPU and insert after the flush:
+			 * its flow must leave the hardware before the driver
+			 * lets go of the block.
+			 */
+			synchronize_rcu();
+			nf_fp_flow_flush(ft, dev);
 			nf_fp_hw_unbind(ft, dev);
+		}
 		return 0;
 	}
 	return -EOPNOTSUPP;
@@ -214,11 +222,15 @@ static const struct nft_expr_ops nf_fp_expr_ops = {
 
 int nf_fp_nft_init(void)
 {
-	int i;
+	int i, err;
 
+	/* The one registration that can fail goes first: nothing to undo. */
+	err = nft_register_expr(&nf_fp_expr_type);
+	if (err)
+		return err;
 	for (i = 0; i < ARRAY_SIZE(nf_fp_types); i++)
 		nft_register_flowtable_type(&nf_fp_types[i]);
-	return nft_register_expr(&nf_fp_expr_type);
+	return 0;
 }
 
 void nf_fp_nft_exit(void)

@@ -128,10 +128,10 @@ static int __net_init nf_fp_net_init(struct net *net)
 	return err;
 }
 
-/* Counting stops here: callers of nf_fp_stat_inc() run under RCU or in
- * process context before the netns starts to die, and netns cleanup
- * waits for a grace period before ->exit frees the counters.  Flowtables
- * of the netns may still be freed after ->exit, by nf_tables' own exit.
+/* Counting stops here: nf_fp_stat_inc() reads the pointer under RCU, and
+ * netns cleanup waits for a grace period before ->exit frees the
+ * counters.  Flowtables of the netns may still be freed after ->exit, by
+ * nf_tables' own exit, and their work items count until then.
  */
 static void __net_exit nf_fp_net_pre_exit(struct net *net)
 {
