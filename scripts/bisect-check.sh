@@ -23,14 +23,20 @@ fi
 fpgit -C "$SRC" clean -q -fdx
 
 # BISECT_FROM=N: start at patch N (the earlier ones reported as skipped),
-# for a series whose first N-1 patches were checked already.
+# for a series whose first N-1 patches were checked already; BISECT_TO=M:
+# stop after patch M (the later ones reported as skipped).
 from="${BISECT_FROM:-1}"
+to="${BISECT_TO:-${#commits[@]}}"
 i=0
 for c in "${commits[@]}"; do
 	i=$((i + 1))
 	subject="$(git -C "$LINUX" log -1 --format=%s "$c")"
 	if [ "$i" -lt "$from" ]; then
 		echo "ok $i $subject # SKIP BISECT_FROM=$from"
+		continue
+	fi
+	if [ "$i" -gt "$to" ]; then
+		echo "ok $i $subject # SKIP BISECT_TO=$to"
 		continue
 	fi
 	# checkout only rewrites files that differ: the build stays incremental.
