@@ -58,7 +58,7 @@ guest_lane() {
 	fi
 	# The guest runs a copy of selftests/ in its tmpfs: edits on the host
 	# during a long run must not change files under a reading guest.
-	CMD="cp -r selftests /tmp/selftests && KSRC=\$PWD/build/linux FP_TIMEOUT_SCALE=${FP_TIMEOUT_SCALE:-1} /tmp/selftests/run.sh $*" \
+	CMD="cp -r selftests /tmp/selftests && KSRC=\$PWD/build/linux FP_TIMEOUT_SCALE=${FP_TIMEOUT_SCALE:-1} FP_MODULE_CYCLES=${FP_MODULE_CYCLES:-} /tmp/selftests/run.sh $*" \
 		KERNEL=$kernel VM_DIR=$vmdir scripts/vm.sh || vmstatus=$?
 	out="$REPO/$vmdir/output.log"
 	[ -f "$out" ] && collect "$prefix" < "$out"
