@@ -169,9 +169,11 @@ both_offloaded()
 
 neither_offloaded()
 {
-	ct_list | grep -q "dport=$TCP_PORT" &&
-		ct_list | grep -q "dport=$UDP_PORT" &&
-		! ct_list | grep -q '\[OFFLOAD\]'
+	local ct
+
+	ct=$(ct_list)
+	grep -q "dport=$TCP_PORT" <<< "$ct" && grep -q "dport=$UDP_PORT" <<< "$ct" &&
+		! grep -q '\[OFFLOAD\]' <<< "$ct"
 }
 
 # Both streams move on: 5 more chunks received, 5 more datagrams echoed.
